@@ -1,0 +1,86 @@
+// Package postgres is coinop's PostgreSQL store, for several coinop
+// processes sharing one database. Every rule that must hold across processes
+// is enforced inside its transactions.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/coinop/coinop/internal/sqlmigrate"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migrationLockID is the advisory lock that serialises migrators.
+const migrationLockID = 0x636f696e6f70 // "coinop"
+
+// DB is an open PostgreSQL database.
+type DB struct {
+	db *sql.DB
+
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+// Open connects to the database at url (postgres://...).
+func Open(url string) (*DB, error) {
+	sdb, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	sdb.SetMaxOpenConns(32)
+	sdb.SetMaxIdleConns(32)
+	db := &DB{db: sdb, Now: time.Now}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.Ping(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return db, nil
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error { return db.db.PingContext(ctx) }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Migrate applies the embedded migrations not yet applied. Several processes
+// may call it at once.
+func (db *DB) Migrate(ctx context.Context) (int, error) {
+	ms, err := sqlmigrate.Load(migrationFS, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	return sqlmigrate.Up(ctx, db.db, sqlmigrate.Dialect{
+		CreateTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+			applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		Lock: func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID))
+			return err
+		},
+		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+	}, ms)
+}
+
+// update runs fn in one transaction, committing if fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
