@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration: defaults, then environment, then
+// flags, then Validate.
+type Config struct {
+	Addr               string
+	Data               string
+	DB                 string
+	TokenKey           string
+	Tick               time.Duration
+	AllowedOrigins     string
+	LogFormat          string
+	LogLevel           string
+	PriceURL           string
+	PriceInterval      time.Duration
+	RevocationInterval time.Duration
+}
+
+// setting ties a configuration field to its flag and environment variable.
+type setting struct {
+	flag, env, usage string
+	str              *string
+	dur              *time.Duration
+	secret           bool // also read from ENV_FILE
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{flag: "addr", env: "COINOP_ADDR", usage: "address to listen on", str: &c.Addr},
+		{flag: "data", env: "COINOP_DATA", usage: "data folder (created if missing)", str: &c.Data},
+		{flag: "db", env: "COINOP_DB", usage: "database: an SQLite file path (default DATA/coinop.db) or a postgres:// URL", str: &c.DB},
+		{flag: "token-key", env: "COINOP_TOKEN_KEY", usage: "HMAC key for tokens, at least 32 bytes (default: generated once into DATA/token.key)", str: &c.TokenKey, secret: true},
+		{flag: "tick", env: "COINOP_TICK", usage: "ticker interval", dur: &c.Tick},
+		{flag: "allowed-origins", env: "COINOP_ALLOWED_ORIGINS", usage: "browser origins allowed on WebSockets and CORS, comma-separated (default: same origin; CORS * on /auth/token)", str: &c.AllowedOrigins},
+		{flag: "log-format", env: "COINOP_LOG_FORMAT", usage: "log format: text or json", str: &c.LogFormat},
+		{flag: "log-level", env: "COINOP_LOG_LEVEL", usage: "log level: debug, info, warn or error", str: &c.LogLevel},
+		{flag: "price-url", env: "COINOP_PRICE_URL", usage: "HTTP price API to poll instead of the simulated market", str: &c.PriceURL},
+		{flag: "price-interval", env: "COINOP_PRICE_INTERVAL", usage: "how often to poll --price-url", dur: &c.PriceInterval},
+		{flag: "revocation-interval", env: "COINOP_REVOCATION_INTERVAL", usage: "how often to reload revoked API keys", dur: &c.RevocationInterval},
+	}
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Addr: ":8081", Data: "./data", Tick: 10 * time.Millisecond, LogFormat: "text", LogLevel: "info",
+		PriceInterval: 2 * time.Second, RevocationInterval: time.Second,
+	}
+}
+
+// LoadEnv overrides defaults from the environment. A secret may come from
+// the file named by its variable with _FILE appended.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	for _, s := range c.settings() {
+		v := getenv(s.env)
+		if s.secret && v == "" {
+			if path := getenv(s.env + "_FILE"); path != "" {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("%s_FILE: %w", s.env, err)
+				}
+				v = strings.TrimRight(string(b), "\r\n")
+			}
+		}
+		if v == "" {
+			continue
+		}
+		if s.str != nil {
+			*s.str = v
+		} else if d, err := time.ParseDuration(v); err != nil {
+			return fmt.Errorf("%s: %w", s.env, err)
+		} else {
+			*s.dur = d
+		}
+	}
+	return nil
+}
+
+// bind registers the settings as flags on fs, with current values as defaults.
+func (c *Config) bind(fs *flag.FlagSet) {
+	for _, s := range c.settings() {
+		usage := s.usage + " (env " + s.env + ")"
+		if s.str != nil {
+			fs.StringVar(s.str, s.flag, *s.str, usage)
+		} else {
+			fs.DurationVar(s.dur, s.flag, *s.dur, usage)
+		}
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Tick < time.Millisecond {
+		errs = append(errs, errors.New("tick must be at least 1ms"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, errors.New("log-format must be text or json"))
+	}
+	if c.TokenKey != "" && len(c.TokenKey) < 32 {
+		errs = append(errs, fmt.Errorf("token key is %d bytes; it must be at least 32", len(c.TokenKey)))
+	}
+	if c.PriceURL != "" && c.PriceInterval < 100*time.Millisecond {
+		errs = append(errs, errors.New("price-interval must be at least 100ms"))
+	}
+	if c.RevocationInterval <= 0 || c.RevocationInterval > 5*time.Second {
+		errs = append(errs, errors.New("revocation-interval must be between 0 and 5s"))
+	}
+	return errors.Join(errs...)
+}
+
+// Origins returns the allowed origins as a list.
+func (c *Config) Origins() []string { return splitList(c.AllowedOrigins) }
+
+// splitList splits on commas and spaces.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/coinop/coinop"
+	coinophttp "github.com/coinop/coinop/http"
+	"github.com/coinop/coinop/metrics"
+	"github.com/coinop/coinop/ticker"
+	"github.com/coinop/coinop/token"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
+	}
+	cfg := &e.cfg
+	log := newLogger(cfg, e.stderr)
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	key, err := tokenKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	tokens, err := token.New(key)
+	if err != nil {
+		return err
+	}
+	revocations := token.NewRevocations(store, log)
+	if err := revocations.Refresh(ctx); err != nil {
+		return fmt.Errorf("loading revoked keys: %w", err)
+	}
+	if err := ensureDemoKey(ctx, store, log); err != nil {
+		return err
+	}
+
+	reg := metrics.NewRegistry()
+	reg.RegisterProcess()
+	srv := coinophttp.NewServer(coinophttp.Options{
+		Log: log, APIKeys: store, Tokens: tokens, Revoked: revocations.Revoked,
+		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
+	})
+	hub := srv.Ticker()
+	revocations.OnRevoke(hub.CloseKey)
+
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go revocations.Watch(bg, cfg.RevocationInterval)
+	source := newPriceSource(bg, cfg, log, reg)
+	b := &ticker.Broadcaster{Source: source, Interval: cfg.Tick, Publish: hub.Publish, Observe: hub.ObserveTick}
+	b.Step(bg, time.Now()) // so the first client gets a snapshot at once
+	go b.Run(bg)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", storeKind(cfg), "tick", cfg.Tick)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	stopBackground()
+	log.Info("stopped")
+	return nil
+}
+
+// ensureDemoKey creates the seed's demo key on first start and logs it: the
+// one place a key is ever logged.
+func ensureDemoKey(ctx context.Context, store coinop.APIKeyService, log *slog.Logger) error {
+	has, err := store.UserHasAPIKey(ctx, "demo")
+	if err != nil || has {
+		return err
+	}
+	_, secret, err := store.CreateAPIKey(ctx, "demo", coinop.RoleUser)
+	if err != nil {
+		return err
+	}
+	log.Info("demo API key created; it is shown only this once", "api_key", secret)
+	return nil
+}
+
+func newPriceSource(ctx context.Context, cfg *Config, log *slog.Logger, reg *metrics.Registry) coinop.PriceSource {
+	if cfg.PriceURL == "" {
+		return ticker.NewSim(0)
+	}
+	errs := reg.NewCounter("coinop_ticker_upstream_errors_total", "Failed polls of the price upstream.")
+	u := ticker.NewUpstream(cfg.PriceURL, cfg.PriceInterval, log)
+	u.OnError = func(error) { errs.With().Inc() }
+	go u.Run(ctx)
+	return u
+}
+
+func storeKind(cfg *Config) string {
+	if cfg.DB == "" || !(len(cfg.DB) > 11 && cfg.DB[:8] == "postgres") {
+		return "sqlite"
+	}
+	return "postgres"
+}

@@ -1,0 +1,47 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/coinop/coinop"
+)
+
+// handleHealthz answers 200 while the process serves.
+func (s *Server) handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz answers 200 when the database answers, else 503.
+func (s *Server) handleReadyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.opts.Ready(ctx); err != nil {
+				s.log.Warn("not ready", "err", err)
+				s.writeError(w, r, coinop.Errorf(coinop.EUNAVAILABLE, "database unavailable"))
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// handleMetrics serves the Prometheus text format.
+func (s *Server) handleMetrics() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.opts.Metrics.WriteTo(w)
+	})
+}
+
+// notFound answers JSON 404 for unknown API paths, never the web page.
+func (s *Server) notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, coinop.Errorf(coinop.ENOTFOUND, "no such endpoint"))
+	})
+}

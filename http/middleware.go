@@ -1,0 +1,159 @@
+package http
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coinop/coinop"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Hijack lets WebSocket upgrades through.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijack not supported")
+	}
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return h.Hijack()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP is the server's entry point: recovery, routing with JSON 404 and
+// 405 answers, metrics and logs. A token in the query string is never
+// logged: only the path is.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h, pattern := s.mux.Handler(r)
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			if sw.status == 0 {
+				s.writeError(sw, r, errors.New("panic"))
+			}
+		}
+		route := pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.requests.With(route, strconv.Itoa(sw.status)).Inc()
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
+	}()
+	if pattern == "" {
+		s.unrouted(sw, r, h)
+		return
+	}
+	h.ServeHTTP(sw, r)
+}
+
+// unrouted answers what the mux could not route: 405 (with Allow) when the
+// path exists for another method, else 404, both as JSON.
+func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.writeError(w, r, coinop.Errorf(coinop.EMETHOD, "method %s not allowed", r.Method))
+		return
+	}
+	s.writeError(w, r, coinop.Errorf(coinop.ENOTFOUND, "no such endpoint"))
+}
+
+// probeWriter captures what the mux's own 404/405 handler would answer.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+// cors adds CORS headers for origins allowed to call with a bearer token or
+// an API key (no cookies), and answers preflight requests.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.corsAllowed(origin) {
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			if len(s.opts.AllowedOrigins) == 0 {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+			}
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+				h.Set("Access-Control-Max-Age", "600")
+			}
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsAllowed: with no configured list, any origin ("*", as in the seed);
+// otherwise only the listed ones.
+func (s *Server) corsAllowed(origin string) bool {
+	if len(s.opts.AllowedOrigins) == 0 {
+		return true
+	}
+	return s.originListed(origin)
+}
+
+func (s *Server) originListed(origin string) bool {
+	for _, o := range s.opts.AllowedOrigins {
+		if o == "*" || o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address the request came from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,104 @@
+// Package http is coinop's HTTP and WebSocket adapter: the route table, one
+// error table, JSON helpers, middleware, the ticker hub and the embedded web
+// page. Handlers decode and validate, read the actor, make one service call
+// and encode.
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/coinop/coinop"
+	"github.com/coinop/coinop/metrics"
+)
+
+// Options are the server's dependencies and settings.
+type Options struct {
+	Log      *slog.Logger
+	APIKeys  coinop.APIKeyService
+	Tokens   coinop.TokenService
+	Revoked  func(keyID int64) bool // nil: nothing is revoked
+	Ready    func(ctx context.Context) error
+	Metrics  *metrics.Registry
+	TokenTTL time.Duration // lifetime of tokens from /auth/token; default 1h
+	// AllowedOrigins lists browser origins allowed on WebSockets and for
+	// CORS. Empty: WebSockets same-origin only, CORS "*" on /auth/token.
+	AllowedOrigins []string
+	// FailureLimit is how many failed /auth/token requests one address may
+	// make per minute before getting 429; default 20.
+	FailureLimit int
+	Ticker       TickerOptions
+}
+
+// Server serves coinop's HTTP API.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	srv      *http.Server
+	ticker   *TickerHub
+	failures *failureLimiter
+	metrics  serverMetrics
+	now      func() time.Time
+}
+
+type serverMetrics struct {
+	requests *metrics.Vec
+}
+
+// NewServer builds a server from opts.
+func NewServer(opts Options) *Server {
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = time.Hour
+	}
+	if opts.FailureLimit == 0 {
+		opts.FailureLimit = 20
+	}
+	if opts.Revoked == nil {
+		opts.Revoked = func(int64) bool { return false }
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.NewRegistry()
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Log,
+		mux:      http.NewServeMux(),
+		failures: newFailureLimiter(opts.FailureLimit, time.Minute),
+		now:      time.Now,
+	}
+	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")
+	s.ticker = newTickerHub(opts.Ticker, opts.Metrics, opts.Log)
+	s.routes()
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
+	}
+	s.srv.RegisterOnShutdown(s.ticker.Shutdown)
+	return s
+}
+
+// Ticker returns the hub that ticks are published to.
+func (s *Server) Ticker() *TickerHub { return s.ticker }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.srv.Serve(ln)
+	if err == http.ErrServerClosed {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, closes every WebSocket with 1001 and waits for
+// in-flight requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	s.ticker.Wait(ctx)
+	return err
+}

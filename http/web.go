@@ -1,0 +1,31 @@
+package http
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+
+	"github.com/coinop/coinop"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// handleWeb serves the embedded web page and its assets.
+func (s *Server) handleWeb() http.Handler {
+	sub, err := fs.Sub(webFS, "web")
+	if err != nil {
+		panic(err)
+	}
+	files := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.writeError(w, r, coinop.Errorf(coinop.EMETHOD, "method %s not allowed", r.Method))
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+		files.ServeHTTP(w, r)
+	})
+}
