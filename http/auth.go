@@ -26,7 +26,7 @@ func (s *Server) handleAuthToken() http.Handler {
 		}
 		resp, err := s.exchangeKey(w, r)
 		if err != nil {
-			if c := coinop.ErrorCode(err); c == coinop.EINVALID || c == coinop.EUNAUTHORIZED {
+			if c := coinop.ErrorCode(err); c == coinop.EINVALID || c == coinop.EUNAUTHORIZED || c == coinop.ETOOLARGE {
 				s.failures.fail(ip)
 			}
 			s.writeError(w, r, err)

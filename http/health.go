@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -35,13 +36,32 @@ func (s *Server) handleReadyz() http.Handler {
 func (s *Server) handleMetrics() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.opts.Metrics.WriteTo(w)
+		s.opts.Metrics.Write(w)
 	})
 }
 
-// notFound answers JSON 404 for unknown API paths, never the web page.
+// notFound answers JSON 404 for unknown API paths, never the web page, and
+// 405 for a known path asked with the wrong method.
 func (s *Server) notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, coinop.Errorf(coinop.EMETHOD, "method %s not allowed", r.Method))
+			return
+		}
 		s.writeError(w, r, coinop.Errorf(coinop.ENOTFOUND, "no such endpoint"))
 	})
+}
+
+// allowedMethods lists the methods for which r's path has a real route.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" && !catchAll[pattern] {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/coinop/coinop"
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
@@ -75,34 +73,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
 	if pattern == "" {
-		s.unrouted(sw, r, h)
-		return
+		h = s.notFound()
 	}
 	h.ServeHTTP(sw, r)
 }
-
-// unrouted answers what the mux could not route: 405 (with Allow) when the
-// path exists for another method, else 404, both as JSON.
-func (s *Server) unrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
-	probe := &probeWriter{header: http.Header{}}
-	h.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", probe.header.Get("Allow"))
-		s.writeError(w, r, coinop.Errorf(coinop.EMETHOD, "method %s not allowed", r.Method))
-		return
-	}
-	s.writeError(w, r, coinop.Errorf(coinop.ENOTFOUND, "no such endpoint"))
-}
-
-// probeWriter captures what the mux's own 404/405 handler would answer.
-type probeWriter struct {
-	header http.Header
-	status int
-}
-
-func (p *probeWriter) Header() http.Header         { return p.header }
-func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (p *probeWriter) WriteHeader(code int)        { p.status = code }
 
 // cors adds CORS headers for origins allowed to call with a bearer token or
 // an API key (no cookies), and answers preflight requests.

@@ -16,3 +16,6 @@ func (s *Server) routes() {
 	m.Handle("/ws/", s.notFound())
 	m.Handle("/", s.handleWeb())
 }
+
+// catchAll are the patterns that take whatever no other route took.
+var catchAll = map[string]bool{"/api/": true, "/auth/": true, "/ws/": true, "/": true}

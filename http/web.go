@@ -4,8 +4,6 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-
-	"github.com/coinop/coinop"
 )
 
 //go:embed web
@@ -20,8 +18,7 @@ func (s *Server) handleWeb() http.Handler {
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			s.writeError(w, r, coinop.Errorf(coinop.EMETHOD, "method %s not allowed", r.Method))
+			s.notFound().ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -34,8 +34,8 @@ func (r *Registry) add(f family) {
 	r.families = append(r.families, f)
 }
 
-// WriteTo writes every family in the text format, sorted by name.
-func (r *Registry) WriteTo(w io.Writer) {
+// Write writes every family in the text format, sorted by name.
+func (r *Registry) Write(w io.Writer) {
 	r.mu.Lock()
 	fs := append([]family(nil), r.families...)
 	r.mu.Unlock()
@@ -73,9 +73,9 @@ func (v *Value) Get() float64 { return math.Float64frombits(v.bits.Load()) }
 // Vec is a family of counters or gauges told apart by label values.
 type Vec struct {
 	fname, help, kind string
-	labels           []string
-	mu               sync.RWMutex
-	series           map[string]*Value
+	labels            []string
+	mu                sync.RWMutex
+	series            map[string]*Value
 }
 
 // NewCounter registers a counter family with the given label names.
@@ -131,7 +131,7 @@ func (v *Vec) write(w io.Writer) {
 // Func is a gauge or counter whose value is read when scraped.
 type Func struct {
 	fname, help, kind string
-	fn               func() float64
+	fn                func() float64
 }
 
 // NewGaugeFunc registers a gauge read from fn at each scrape.

@@ -19,7 +19,7 @@ func TestExposition(t *testing.T) {
 	h.Observe(0.5)
 	h.Observe(5)
 	var b strings.Builder
-	r.WriteTo(&b)
+	r.Write(&b)
 	out := b.String()
 	for _, want := range []string{
 		"# TYPE http_requests_total counter\n",
