@@ -1,16 +1,20 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
+	"sync"
 
 	"github.com/coinop/coinop"
 )
 
 // MaxBody is the largest request body accepted, in bytes.
 const MaxBody = 64 << 10
+
+// bodyBuffers recycles request body buffers.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeJSON answers v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -28,18 +32,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fields are allowed (older clients send extra ones); trailing data is not.
 // Errors are EINVALID with message invalidMsg, or ETOOLARGE.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, invalidMsg string) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return coinop.Errorf(coinop.ETOOLARGE, "request body larger than %d bytes", MaxBody)
 	} else if err != nil {
 		return coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
 	}
-	dec := json.NewDecoder(bytesReader(body))
-	if err := dec.Decode(v); err != nil {
-		return coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	// Unmarshal rejects trailing data after the value.
+	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
 		return coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
 	}
 	return nil

@@ -2,16 +2,11 @@ package http
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // statusWriter records the status a handler wrote.
 type statusWriter struct {
@@ -69,7 +64,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.requests.With(route, strconv.Itoa(sw.status)).Inc()
+		s.metrics.request(route, sw.status).Inc()
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
 	if pattern == "" {

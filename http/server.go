@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -47,6 +49,30 @@ type Server struct {
 
 type serverMetrics struct {
 	requests *metrics.Vec
+
+	mu     sync.RWMutex
+	series map[routeStatus]*metrics.Value
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+// request returns the request counter of a route and status, without
+// allocating once the series exists.
+func (m *serverMetrics) request(route string, status int) *metrics.Value {
+	k := routeStatus{route, status}
+	m.mu.RLock()
+	v := m.series[k]
+	m.mu.RUnlock()
+	if v == nil {
+		v = m.requests.With(route, strconv.Itoa(status))
+		m.mu.Lock()
+		m.series[k] = v
+		m.mu.Unlock()
+	}
+	return v
 }
 
 // NewServer builds a server from opts.
@@ -70,6 +96,7 @@ func NewServer(opts Options) *Server {
 		failures: newFailureLimiter(opts.FailureLimit, time.Minute),
 		now:      time.Now,
 	}
+	s.metrics.series = map[routeStatus]*metrics.Value{}
 	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")
 	s.ticker = newTickerHub(opts.Ticker, opts.Metrics, opts.Log)
 	s.routes()

@@ -10,7 +10,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -29,7 +32,8 @@ var _ coinop.TokenService = (*Service)(nil)
 
 // Service signs and verifies tokens with one key.
 type Service struct {
-	key []byte
+	key  []byte
+	macs sync.Pool // of hash.Hash: HMAC-SHA256 under key, reused
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -39,7 +43,9 @@ func New(key []byte) (*Service, error) {
 	if len(key) < MinKeyLen {
 		return nil, errors.New("token key must be at least 32 bytes")
 	}
-	return &Service{key: bytes.Clone(key), Now: time.Now}, nil
+	s := &Service{key: bytes.Clone(key), Now: time.Now}
+	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s, nil
 }
 
 // payload is the JSON body of a token.
@@ -77,9 +83,12 @@ func (s *Service) Issue(c coinop.Claims) (string, error) {
 }
 
 func (s *Service) sign(signed string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(signed))
-	return m.Sum(nil)
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, signed)
+	sum := m.Sum(nil)
+	s.macs.Put(m)
+	return sum
 }
 
 var errInvalid = coinop.Errorf(coinop.EUNAUTHORIZED, "invalid or expired token")

@@ -23,6 +23,7 @@ type Config struct {
 	PriceURL           string
 	PriceInterval      time.Duration
 	RevocationInterval time.Duration
+	PprofAddr          string
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -45,6 +46,7 @@ func (c *Config) settings() []setting {
 		{flag: "log-level", env: "COINOP_LOG_LEVEL", usage: "log level: debug, info, warn or error", str: &c.LogLevel},
 		{flag: "price-url", env: "COINOP_PRICE_URL", usage: "HTTP price API to poll instead of the simulated market", str: &c.PriceURL},
 		{flag: "price-interval", env: "COINOP_PRICE_INTERVAL", usage: "how often to poll --price-url", dur: &c.PriceInterval},
+		{flag: "pprof-addr", env: "COINOP_PPROF_ADDR", usage: "if set, serve Go profiling (net/http/pprof) on this address; keep it private", str: &c.PprofAddr},
 		{flag: "revocation-interval", env: "COINOP_REVOCATION_INTERVAL", usage: "how often to reload revoked API keys", dur: &c.RevocationInterval},
 	}
 }

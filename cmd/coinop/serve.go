@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
+	"runtime/debug"
 	"time"
 
 	"github.com/coinop/coinop"
 	coinophttp "github.com/coinop/coinop/http"
+	"github.com/coinop/coinop/inmem"
 	"github.com/coinop/coinop/metrics"
 	"github.com/coinop/coinop/ticker"
 	"github.com/coinop/coinop/token"
@@ -18,12 +22,20 @@ import (
 // shutdownTimeout bounds how long in-flight requests may take at shutdown.
 const shutdownTimeout = 10 * time.Second
 
+// defaultGCPercent is the GOGC the server runs with unless GOGC is set.
+const defaultGCPercent = 400
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
 	}
 	cfg := &e.cfg
 	log := newLogger(cfg, e.stderr)
+	if e.getenv("GOGC") == "" {
+		// The live heap is small and request garbage is plentiful: at the
+		// default 100, the collector would run dozens of times a second.
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -45,10 +57,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
+	keys := inmem.NewAPIKeyCache(store, time.Minute)
+	revocations.OnRevoke(keys.Evict)
+
 	reg := metrics.NewRegistry()
 	reg.RegisterProcess()
 	srv := coinophttp.NewServer(coinophttp.Options{
-		Log: log, APIKeys: store, Tokens: tokens, Revoked: revocations.Revoked,
+		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
 	})
 	hub := srv.Ticker()
@@ -62,6 +77,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	b.Step(bg, time.Now()) // so the first client gets a snapshot at once
 	go b.Run(bg)
 
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -117,4 +135,16 @@ func storeKind(cfg *Config) string {
 		return "sqlite"
 	}
 	return "postgres"
+}
+
+// servePprof serves the Go profiler on its own (private) address.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Warn("profiling enabled", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Error("pprof server", "err", err)
+	}
 }
