@@ -9,16 +9,20 @@ import (
 // Application error codes. Each is a stable string that clients may rely on;
 // the HTTP adapter maps every code to a status in exactly one table.
 const (
-	EINVALID      = "invalid"            // malformed or invalid input (400)
-	EUNAUTHORIZED = "unauthorized"       // missing or bad credentials (401)
-	EFORBIDDEN    = "forbidden"          // authenticated but not allowed (403)
-	ENOTFOUND     = "not_found"          // no such resource (404)
-	EMETHOD       = "method_not_allowed" // wrong HTTP method (405)
-	ECONFLICT     = "conflict"           // state does not allow it (409)
-	ETOOLARGE     = "too_large"          // request body too large (413)
-	ERATELIMIT    = "rate_limited"       // too many requests (429)
-	EINTERNAL     = "internal"           // unexpected failure (500)
-	EUNAVAILABLE  = "unavailable"        // a dependency is down (503)
+	EINVALID      = "invalid"                // malformed or invalid input (400)
+	EFUNDS        = "insufficient_funds"     // the payer's available balance is too low (402)
+	EVALUE        = "invalid_value"          // a value that is not a natural number (402 on /credit, as the document says)
+	EBANKFUNDS    = "bank_funds"             // the bank cannot pay this credit (409)
+	EIDEMPOTENCY  = "idempotency_key_reused" // the Idempotency-Key was used with another body (422)
+	EUNAUTHORIZED = "unauthorized"           // missing or bad credentials (401)
+	EFORBIDDEN    = "forbidden"              // authenticated but not allowed (403)
+	ENOTFOUND     = "not_found"              // no such resource (404)
+	EMETHOD       = "method_not_allowed"     // wrong HTTP method (405)
+	ECONFLICT     = "conflict"               // state does not allow it (409)
+	ETOOLARGE     = "too_large"              // request body too large (413)
+	ERATELIMIT    = "rate_limited"           // too many requests (429)
+	EINTERNAL     = "internal"               // unexpected failure (500)
+	EUNAVAILABLE  = "unavailable"            // a dependency is down (503)
 )
 
 // Error is an application error: a stable code and a message safe to show to

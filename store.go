@@ -5,6 +5,11 @@ import "context"
 // Store is a storage adapter: every service coinop keeps in a database.
 type Store interface {
 	APIKeyService
+	PersonService
+	WalletService
+	ProductService
+	MachineService
+	AuditService
 
 	// Migrate applies pending schema migrations and returns how many.
 	Migrate(ctx context.Context) (int, error)

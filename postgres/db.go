@@ -1,17 +1,20 @@
 // Package postgres is coinop's PostgreSQL store, for several coinop
 // processes sharing one database. Every rule that must hold across processes
-// is enforced inside its transactions.
+// is enforced inside its transactions, with row locks taken in id order.
 package postgres
 
 import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
+	"github.com/coinop/coinop"
 	"github.com/coinop/coinop/internal/sqlmigrate"
+	"github.com/coinop/coinop/internal/sqlstore"
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
@@ -21,12 +24,16 @@ var migrationFS embed.FS
 // migrationLockID is the advisory lock that serialises migrators.
 const migrationLockID = 0x636f696e6f70 // "coinop"
 
+// maxAttempts bounds retries of a transaction that hit a deadlock or a
+// serialization failure.
+const maxAttempts = 5
+
+var _ coinop.Store = (*DB)(nil)
+
 // DB is an open PostgreSQL database.
 type DB struct {
+	*sqlstore.Store
 	db *sql.DB
-
-	// Now returns the current time; tests may replace it.
-	Now func() time.Time
 }
 
 // Open connects to the database at url (postgres://...).
@@ -35,10 +42,14 @@ func Open(url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sdb.SetMaxOpenConns(32)
-	sdb.SetMaxIdleConns(32)
-	db := &DB{db: sdb, Now: time.Now}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sdb.SetMaxOpenConns(40)
+	sdb.SetMaxIdleConns(40)
+	db := &DB{db: sdb}
+	db.Store = sqlstore.New(sdb, db.update, sqlstore.Dialect{
+		ForUpdate:  " FOR UPDATE",
+		SnapshotTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()
 	if err := db.Ping(ctx); err != nil {
 		sdb.Close()
@@ -72,15 +83,31 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}, ms)
 }
 
-// update runs fn in one transaction, committing if fn returns nil.
-func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// update runs fn in one transaction, committing if fn returns nil, and
+// retries it when PostgreSQL reports a deadlock or serialization failure.
+func (db *DB) update(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	var err error
+	for range maxAttempts {
+		if err = db.once(ctx, fn); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) once(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
 }

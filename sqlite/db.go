@@ -1,6 +1,8 @@
 // Package sqlite is coinop's embedded store: a single SQLite file through a
-// pure-Go driver, in WAL mode with full synchronous commits. Writes go through
-// one connection in BEGIN IMMEDIATE transactions; reads use a small pool.
+// pure-Go driver, in WAL mode with full synchronous commits. All writes go
+// through one connection in BEGIN IMMEDIATE transactions, grouped so that
+// concurrent operations share one durable commit (see commit.go); reads use
+// a small pool.
 package sqlite
 
 import (
@@ -9,23 +11,25 @@ import (
 	"embed"
 	"fmt"
 	"net/url"
-	"time"
 
+	"github.com/coinop/coinop"
 	"github.com/coinop/coinop/internal/sqlmigrate"
+	"github.com/coinop/coinop/internal/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+var _ coinop.Store = (*DB)(nil)
+
 // DB is an open SQLite database.
 type DB struct {
-	path  string
-	write *sql.DB // one connection, BEGIN IMMEDIATE
-	read  *sql.DB // several connections, read-only
-
-	// Now returns the current time; tests may replace it.
-	Now func() time.Time
+	*sqlstore.Store
+	path   string
+	write  *sql.DB // one connection, BEGIN IMMEDIATE
+	read   *sql.DB // several connections, read-only
+	commit *committer
 }
 
 // Open opens (creating if needed) the database file at path. It does not
@@ -50,8 +54,10 @@ func Open(path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(4)
-	db := &DB{path: path, write: write, read: read, Now: time.Now}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	db := &DB{path: path, write: write, read: read, commit: newCommitter(write)}
+	db.Store = sqlstore.New(read, db.commit.do, sqlstore.Dialect{Positional: sqlstore.DollarToQuestion})
 	if err := db.Ping(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -67,8 +73,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
 }
 
-// Close closes the database.
+// Close stops the committer and closes the database.
 func (db *DB) Close() error {
+	db.commit.stop()
 	err := db.read.Close()
 	if werr := db.write.Close(); err == nil {
 		err = werr
@@ -89,29 +96,6 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 			applied_at INTEGER NOT NULL DEFAULT (unixepoch()))`,
 		Placeholder: func(int) string { return "?" },
 	}, ms)
-}
-
-// update runs fn in one write transaction (BEGIN IMMEDIATE), committing if fn
-// returns nil.
-func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-func millis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms sql.NullInt64) time.Time {
-	if !ms.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms.Int64)
 }
 
 // Pragmas reports the settings of the write connection that matter for

@@ -18,6 +18,15 @@ type Open func(t *testing.T) coinop.Store
 func Run(t *testing.T, open Open) {
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open) })
 	t.Run("MigrateTwice", func(t *testing.T) { testMigrateTwice(t, open) })
+	t.Run("BankStart", func(t *testing.T) { testBankStart(t, open) })
+	t.Run("Login", func(t *testing.T) { testLogin(t, open) })
+	t.Run("Credit", func(t *testing.T) { testCredit(t, open) })
+	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
+	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
+	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open) })
+	t.Run("DoubleSpend", func(t *testing.T) { testDoubleSpend(t, open) })
+	t.Run("ConcurrentWindow", func(t *testing.T) { testConcurrentWindow(t, open) })
+	t.Run("ConcurrentMoney", func(t *testing.T) { testConcurrentMoney(t, open) })
 }
 
 func testMigrateTwice(t *testing.T, open Open) {

@@ -1,0 +1,107 @@
+// Package sqlstore implements coinop's services once, in SQL that both
+// storage adapters run: the sqlite and postgres packages supply the
+// connection, the schema (their own migrations), the write path and a small
+// dialect. Every service method is one transaction.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coinop/coinop"
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	// Positional rewrites a query written with $1, $2… for the driver.
+	Positional func(q string) string
+	// ForUpdate is appended to a SELECT that must lock its rows until the
+	// transaction ends ("" where writers are serialised anyway).
+	ForUpdate string
+	// SnapshotTx are the options of a read transaction that sees one
+	// consistent snapshot (nil where that is the default).
+	SnapshotTx *sql.TxOptions
+}
+
+// WriteFunc runs fn in one write transaction, committing if fn returns nil.
+// fn must run its statements with the context it is given, which the
+// adapter may detach from the caller's cancellation.
+type WriteFunc func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error
+
+// Store implements the coinop services on a database.
+type Store struct {
+	read  *sql.DB
+	write WriteFunc
+	d     Dialect
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+
+	queries sync.Map // query text → dialect's text
+}
+
+// New returns a Store reading from read and writing through write.
+func New(read *sql.DB, write WriteFunc, d Dialect) *Store {
+	return &Store{read: read, write: write, d: d, Now: time.Now}
+}
+
+var (
+	_ coinop.APIKeyService  = (*Store)(nil)
+	_ coinop.PersonService  = (*Store)(nil)
+	_ coinop.WalletService  = (*Store)(nil)
+	_ coinop.ProductService = (*Store)(nil)
+	_ coinop.MachineService = (*Store)(nil)
+	_ coinop.AuditService   = (*Store)(nil)
+)
+
+// q returns the dialect's text of query, cached.
+func (s *Store) q(query string) string {
+	if v, ok := s.queries.Load(query); ok {
+		return v.(string)
+	}
+	out := query
+	if s.d.Positional != nil {
+		out = s.d.Positional(query)
+	}
+	s.queries.Store(query, out)
+	return out
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) row(ctx context.Context, db queryer, query string, args ...any) *sql.Row {
+	return db.QueryRowContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) exec(ctx context.Context, db queryer, query string, args ...any) (sql.Result, error) {
+	return db.ExecContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) rows(ctx context.Context, db queryer, query string, args ...any) (*sql.Rows, error) {
+	return db.QueryContext(ctx, s.q(query), args...)
+}
+
+// ms is the stored form of a time: Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v) }
+
+func fromNullMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64)
+}
+
+// nullInt stores 0 as NULL.
+func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
+
+// DollarToQuestion rewrites $1 placeholders as SQLite's numbered ?1.
+func DollarToQuestion(q string) string { return strings.ReplaceAll(q, "$", "?") }

@@ -1,0 +1,194 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"time"
+
+	"github.com/coinop/coinop"
+)
+
+// Credit implements coinop.WalletService: a game pays a person, in the
+// order of checks the document gives.
+func (s *Store) Credit(ctx context.Context, r coinop.CreditRequest) (op *coinop.Operation, err error) {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		op, err = s.replay(ctx, tx, r.PersonID, r.Idem, func() (*coinop.Operation, error) { return s.credit(ctx, tx, r) })
+		return err
+	})
+	return op, err
+}
+
+func (s *Store) credit(ctx context.Context, tx *sql.Tx, r coinop.CreditRequest) (*coinop.Operation, error) {
+	if r.Value < 1 {
+		return nil, coinop.Errorf(coinop.EVALUE, "value must be a natural number")
+	}
+	p, err := s.product(ctx, tx, r.ProductID)
+	if err != nil && coinop.ErrorCode(err) != coinop.ENOTFOUND {
+		return nil, err
+	}
+	limit := r.Limit
+	if p != nil && p.PayoutLimit > 0 {
+		limit = p.PayoutLimit
+	}
+	if r.Value > limit {
+		return nil, coinop.Errorf(coinop.EFORBIDDEN, "value above the limit of %d", limit)
+	}
+	if p == nil || p.Type != coinop.TypeGames || !slices.Contains(p.ClientIDs, r.ClientID) {
+		return nil, coinop.Errorf(coinop.EFORBIDDEN, "this client may not pay out for product %d", r.ProductID)
+	}
+	if err := s.lockPeople(ctx, tx, coinop.BankID, r.PersonID); err != nil {
+		return nil, err
+	}
+	if err := s.window(ctx, tx, r.Window, "a credit from this game", `SELECT MAX(created_at) FROM operations
+		WHERE kind = 'credit' AND to_id = $1 AND product_id = $2 AND created_at > $3`, r.PersonID, r.ProductID); err != nil {
+		return nil, err
+	}
+	op := &coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.PersonID, ProductID: r.ProductID, Value: r.Value, Status: coinop.StatusCompleted}
+	return op, s.move(ctx, tx, op, 0)
+}
+
+// Transfer implements coinop.WalletService, in the document's order of checks.
+func (s *Store) Transfer(ctx context.Context, r coinop.TransferRequest) (op *coinop.Operation, err error) {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		op, err = s.replay(ctx, tx, r.FromID, r.Idem, func() (*coinop.Operation, error) { return s.transfer(ctx, tx, r) })
+		return err
+	})
+	return op, err
+}
+
+func (s *Store) transfer(ctx context.Context, tx *sql.Tx, r coinop.TransferRequest) (*coinop.Operation, error) {
+	if err := s.lockPeople(ctx, tx, r.FromID, r.ToID); err != nil {
+		return nil, err
+	}
+	var balance int64
+	if err := s.row(ctx, tx, `SELECT balance FROM people WHERE id = $1`, r.FromID).Scan(&balance); err != nil {
+		return nil, err
+	}
+	if r.Value > balance {
+		return nil, coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", balance)
+	}
+	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID {
+		return nil, coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
+	}
+	var exists int
+	if err := s.row(ctx, tx, `SELECT COUNT(*) FROM people WHERE id = $1`, r.ToID).Scan(&exists); err != nil || exists == 0 {
+		if err != nil {
+			return nil, err
+		}
+		return nil, coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", r.ToID)
+	}
+	if err := s.window(ctx, tx, r.Window, "a transfer", `SELECT MAX(created_at) FROM operations
+		WHERE kind = 'transfer' AND from_id = $1 AND created_at > $2`, r.FromID); err != nil {
+		return nil, err
+	}
+	op := &coinop.Operation{Kind: coinop.OpTransfer, FromID: r.FromID, ToID: r.ToID, Value: r.Value, Status: coinop.StatusCompleted}
+	return op, s.move(ctx, tx, op, 0)
+}
+
+// AdminCredit implements coinop.WalletService: an operator's credit from the
+// bank, or new money issued to the bank when ToID is the bank.
+func (s *Store) AdminCredit(ctx context.Context, r coinop.AdminCreditRequest) (op *coinop.Operation, err error) {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		op, err = s.replay(ctx, tx, r.ActorID, r.Idem, func() (*coinop.Operation, error) {
+			if r.Value < 1 {
+				return nil, coinop.Errorf(coinop.EINVALID, "value must be a natural number")
+			}
+			op := &coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.ToID, Value: r.Value, Status: coinop.StatusCompleted, Reason: r.Reason}
+			if r.ToID == coinop.BankID {
+				op.Kind, op.FromID = coinop.OpIssue, 0
+			}
+			if err := s.lockPeople(ctx, tx, op.FromID, op.ToID); err != nil {
+				return nil, err
+			}
+			if err := s.move(ctx, tx, op, r.ActorID); err != nil {
+				return nil, err
+			}
+			return op, s.audit(ctx, tx, r.ActorID, string(op.Kind), map[string]any{"operation": op.ID, "to": op.ToID, "value": op.Value, "reason": op.Reason})
+		})
+		return err
+	})
+	return op, err
+}
+
+// move takes op.Value from op.FromID (none for an issue) and gives it to
+// op.ToID, then records op.
+func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, actorID int64) error {
+	if op.FromID != 0 {
+		res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance - $1 WHERE id = $2 AND balance >= $1`, op.Value, op.FromID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if op.FromID == coinop.BankID {
+				return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", op.Value)
+			}
+			return coinop.Errorf(coinop.EFUNDS, "insufficient funds")
+		}
+	}
+	res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = $2`, op.Value, op.ToID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", op.ToID)
+	}
+	return s.insertOperation(ctx, tx, op, actorID)
+}
+
+// lockPeople locks the accounts in id order (on databases with row locks),
+// so that concurrent operations on them are serialised without deadlock.
+func (s *Store) lockPeople(ctx context.Context, tx *sql.Tx, ids ...int64) error {
+	if s.d.ForUpdate == "" {
+		return nil
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if id == 0 {
+			continue
+		}
+		var got int64
+		err := s.row(ctx, tx, `SELECT id FROM people WHERE id = $1`+s.d.ForUpdate, id).Scan(&got)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// window refuses with ERATELIMIT if query (whose last argument is the
+// window's start) finds an earlier operation inside the window.
+func (s *Store) window(ctx context.Context, tx *sql.Tx, window time.Duration, what, query string, args ...any) error {
+	if window <= 0 {
+		return nil
+	}
+	now := s.Now()
+	var last sql.NullInt64
+	if err := s.row(ctx, tx, query, append(args, ms(now.Add(-window)))...).Scan(&last); err != nil {
+		return err
+	}
+	if !last.Valid {
+		return nil
+	}
+	wait := fromMS(last.Int64).Add(window).Sub(now)
+	return &coinop.Error{Code: coinop.ERATELIMIT, RetryAfter: wait,
+		Message: what + " was made less than " + window.String() + " ago; try again later"}
+}
+
+// Balance implements coinop.WalletService.
+func (s *Store) Balance(ctx context.Context, personID int64) (int64, error) {
+	var b int64
+	err := s.row(ctx, s.read, `SELECT balance FROM people WHERE id = $1`, personID).Scan(&b)
+	if isNoRows(err) {
+		return 0, coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", personID)
+	}
+	return b, err
+}
+
+// Bank implements coinop.WalletService.
+func (s *Store) Bank(ctx context.Context) (*coinop.BankStatus, error) {
+	var b coinop.BankStatus
+	err := s.row(ctx, s.read, `SELECT balance, held, (SELECT COALESCE(SUM(value), 0) FROM operations WHERE kind = 'issue')
+		FROM people WHERE id = 1`).Scan(&b.Balance, &b.Held, &b.Issued)
+	return &b, err
+}

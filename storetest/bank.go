@@ -1,0 +1,307 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/coinop/coinop"
+)
+
+// login creates a person for the tests.
+func login(t *testing.T, s coinop.Store, sub string) *coinop.Person {
+	t.Helper()
+	p, _, err := s.Login(context.Background(), &coinop.Identity{Issuer: "https://issuer.test", Subject: sub, Name: "Person " + sub, GivenName: sub, Email: sub + "@example.com"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fund gives p value from the bank.
+func fund(t *testing.T, s coinop.Store, p *coinop.Person, value int64) {
+	t.Helper()
+	if _, err := s.AdminCredit(context.Background(), coinop.AdminCreditRequest{ToID: p.ID, Value: value, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := coinop.ErrorCode(err); got != code {
+		t.Fatalf("%s: error %v (code %q), want code %q", what, err, got, code)
+	}
+}
+
+func checkInvariants(t *testing.T, s coinop.Store) {
+	t.Helper()
+	if err := s.CheckInvariants(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testBankStart(t *testing.T, open Open) {
+	s := open(t)
+	b, err := s.Bank(context.Background())
+	if err != nil || b.Balance != 1000000 || b.Held != 0 || b.Issued != 1000000 {
+		t.Fatalf("bank at start = %+v, %v", b, err)
+	}
+	bank, err := s.Person(context.Background(), coinop.BankID)
+	if err != nil || bank.Name != "Banco Central" || bank.Subject != "" {
+		t.Fatalf("person 1 = %+v, %v", bank, err)
+	}
+	checkInvariants(t, s)
+}
+
+func testLogin(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	id := &coinop.Identity{Issuer: "https://issuer.test", Subject: "42", Name: "Ana Souza", GivenName: "Ana", Email: "ana@example.com"}
+	p, created, err := s.Login(ctx, id, false)
+	if err != nil || !created || p.ID <= coinop.BankID || p.Name != "Ana Souza" || p.Operator {
+		t.Fatalf("first login = %+v, %v, %v", p, created, err)
+	}
+	if b, _ := s.Balance(ctx, p.ID); b != 0 {
+		t.Fatalf("new person's balance %d", b)
+	}
+	id.Name, id.Email = "Ana S. Lima", "ana@new.example"
+	p2, created, err := s.Login(ctx, id, true)
+	if err != nil || created || p2.ID != p.ID || p2.Name != "Ana S. Lima" || p2.Email != "ana@new.example" || !p2.Operator {
+		t.Fatalf("second login = %+v, %v, %v", p2, created, err)
+	}
+	// Same e-mail, other subject: another person.
+	other, created, _ := s.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: "43", Email: "ana@new.example"}, false)
+	if !created || other.ID == p.ID {
+		t.Fatal("a person was matched by e-mail instead of (issuer, subject)")
+	}
+	if got, err := s.PersonByIdentity(ctx, "https://issuer.test", "42"); err != nil || got.ID != p.ID {
+		t.Fatalf("PersonByIdentity = %v, %v", got, err)
+	}
+	_, err = s.PersonByIdentity(ctx, "https://other.test", "42")
+	wantCode(t, "other issuer", err, coinop.ENOTFOUND)
+	if p.FirstName() != "Ana" {
+		t.Fatalf("first name %q", p.FirstName())
+	}
+	found, err := s.SearchPeople(ctx, "LIMA", 10)
+	if err != nil || len(found) != 1 || found[0].ID != p.ID {
+		t.Fatalf("search = %v, %v", found, err)
+	}
+	g, err := s.GrantOperator(ctx, p.ID, "", other.ID)
+	if err != nil || !g.Operator {
+		t.Fatalf("grant = %v, %v", g, err)
+	}
+	_, err = s.GrantOperator(ctx, p.ID, "nobody@example.com", 0)
+	wantCode(t, "grant unknown", err, coinop.ENOTFOUND)
+}
+
+func newGame(t *testing.T, s coinop.Store, clients ...string) *coinop.Product {
+	t.Helper()
+	g := &coinop.Product{Name: "Space Race", Type: coinop.TypeGames, ClientIDs: clients}
+	if err := s.CreateProduct(context.Background(), 0, g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func testCredit(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	p := login(t, s, "p")
+	game := newGame(t, s, "game-client")
+	food := &coinop.Product{Name: "Chips", Type: coinop.TypeFoods, Price: 5}
+	s.CreateProduct(ctx, 0, food)
+	req := func(product, value int64, client string, window time.Duration) coinop.CreditRequest {
+		return coinop.CreditRequest{PersonID: p.ID, ProductID: product, ClientID: client, Value: value, Limit: 1000, Window: window}
+	}
+	_, err := s.Credit(ctx, req(game.ID, 0, "game-client", 0))
+	wantCode(t, "value 0", err, coinop.EVALUE)
+	_, err = s.Credit(ctx, req(game.ID, 1001, "game-client", 0))
+	wantCode(t, "over the limit", err, coinop.EFORBIDDEN)
+	_, err = s.Credit(ctx, req(999, 10, "game-client", 0))
+	wantCode(t, "unknown product", err, coinop.EFORBIDDEN)
+	_, err = s.Credit(ctx, req(food.ID, 10, "game-client", 0))
+	wantCode(t, "not a game", err, coinop.EFORBIDDEN)
+	_, err = s.Credit(ctx, req(game.ID, 10, "other-client", 0))
+	wantCode(t, "another game's client", err, coinop.EFORBIDDEN)
+
+	op, err := s.Credit(ctx, req(game.ID, 100, "game-client", 5*time.Minute))
+	if err != nil || op.ID == 0 || op.Value != 100 || op.Kind != coinop.OpCredit {
+		t.Fatalf("credit = %+v, %v", op, err)
+	}
+	_, err = s.Credit(ctx, req(game.ID, 100, "game-client", 5*time.Minute))
+	wantCode(t, "second credit in the window", err, coinop.ERATELIMIT)
+	if e := err.(*coinop.Error); e.RetryAfter <= 4*time.Minute || e.RetryAfter > 5*time.Minute {
+		t.Fatalf("Retry-After %v", e.RetryAfter)
+	}
+	if _, err := s.Credit(ctx, req(game.ID, 50, "game-client", 0)); err != nil {
+		t.Fatalf("window 0: %v", err)
+	}
+	// A game-specific payout limit overrides the default.
+	limit := int64(20)
+	if _, err := s.UpdateProduct(ctx, 0, game.ID, coinop.ProductUpdate{PayoutLimit: &limit}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Credit(ctx, req(game.ID, 21, "game-client", 0))
+	wantCode(t, "over the game's limit", err, coinop.EFORBIDDEN)
+	if b, _ := s.Balance(ctx, p.ID); b != 150 {
+		t.Fatalf("balance %d, want 150", b)
+	}
+	// The bank never goes negative.
+	rich := login(t, s, "rich")
+	bank, _ := s.Bank(ctx)
+	fund(t, s, rich, bank.Balance-10)
+	_, err = s.Credit(ctx, req(game.ID, 11, "game-client", 0))
+	wantCode(t, "bank without funds", err, coinop.EBANKFUNDS)
+	if _, err := s.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: coinop.BankID, Value: 500, Reason: "more money"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Credit(ctx, req(game.ID, 11, "game-client", 0)); err != nil {
+		t.Fatalf("after issuing money: %v", err)
+	}
+	if b, _ := s.Bank(ctx); b.Issued != 1000500 {
+		t.Fatalf("issued %d", b.Issued)
+	}
+	checkInvariants(t, s)
+}
+
+func testTransfer(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	a, b := login(t, s, "a"), login(t, s, "b")
+	fund(t, s, a, 100)
+	tr := func(to, value int64, window time.Duration) error {
+		_, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: to, Value: value, Window: window})
+		return err
+	}
+	wantCode(t, "more than the balance", tr(b.ID, 101, 0), coinop.EFUNDS)
+	wantCode(t, "value 0", tr(b.ID, 0, 0), coinop.EFORBIDDEN)
+	wantCode(t, "negative", tr(b.ID, -5, 0), coinop.EFORBIDDEN)
+	wantCode(t, "to oneself", tr(a.ID, 5, 0), coinop.EFORBIDDEN)
+	wantCode(t, "to nobody", tr(9999, 5, 0), coinop.EFORBIDDEN)
+	wantCode(t, "to the bank", tr(coinop.BankID, 5, 0), coinop.EFORBIDDEN)
+	if err := tr(b.ID, 30, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "second in the window", tr(b.ID, 30, time.Minute), coinop.ERATELIMIT)
+	if err := tr(b.ID, 30, 0); err != nil {
+		t.Fatal(err)
+	}
+	ba, _ := s.Balance(ctx, a.ID)
+	bb, _ := s.Balance(ctx, b.ID)
+	if ba != 40 || bb != 60 {
+		t.Fatalf("balances %d %d", ba, bb)
+	}
+	ops, err := s.Statement(ctx, coinop.StatementQuery{PersonID: a.ID, Limit: 50})
+	if err != nil || len(ops) != 3 {
+		t.Fatalf("statement = %v, %v", ops, err)
+	}
+	if ops[0].Kind != coinop.OpTransfer || ops[0].FromName != "Person a" || ops[0].ToName != "Person b" || !ops[0].Completed() || ops[2].Kind != coinop.OpCredit || ops[2].FromName != "Banco Central" {
+		t.Fatalf("statement newest first with names: %+v %+v", ops[0], ops[2])
+	}
+	page, _ := s.Statement(ctx, coinop.StatementQuery{PersonID: a.ID, Limit: 1, Before: ops[0].ID})
+	if len(page) != 1 || page[0].ID != ops[1].ID {
+		t.Fatalf("paging: %v", page)
+	}
+	checkInvariants(t, s)
+}
+
+func testIdempotency(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	a, b := login(t, s, "a"), login(t, s, "b")
+	fund(t, s, a, 100)
+	idem := coinop.Idempotency{Key: "k1", Hash: []byte("to b, 10")}
+	op1, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 10, Window: time.Hour, Idem: idem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op2, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 10, Window: time.Hour, Idem: idem})
+	if err != nil || op2.ID != op1.ID {
+		t.Fatalf("replay = %v, %v; want operation %d", op2, err, op1.ID)
+	}
+	if bal, _ := s.Balance(ctx, a.ID); bal != 90 {
+		t.Fatalf("balance after replay %d, want 90", bal)
+	}
+	_, err = s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 20, Idem: coinop.Idempotency{Key: "k1", Hash: []byte("to b, 20")}})
+	wantCode(t, "same key, other body", err, coinop.EIDEMPOTENCY)
+	// A failed request does not use up its key.
+	fail := coinop.Idempotency{Key: "k2", Hash: []byte("to b, 1000")}
+	_, err = s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1000, Idem: fail})
+	wantCode(t, "too much", err, coinop.EFUNDS)
+	fund(t, s, a, 1000)
+	if _, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1000, Idem: fail}); err != nil {
+		t.Fatalf("retry after a failure: %v", err)
+	}
+	// Keys are per person.
+	fund(t, s, b, 5)
+	if op, err := s.Transfer(ctx, coinop.TransferRequest{FromID: b.ID, ToID: a.ID, Value: 5, Idem: idem}); err != nil || op.ID == op1.ID {
+		t.Fatalf("another person's key: %v, %v", op, err)
+	}
+	checkInvariants(t, s)
+}
+
+func testCatalogue(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	chips := &coinop.Product{Name: "Chips", Description: "150g", Type: coinop.TypeFoods, Price: 5, Image: "chips.png"}
+	coin := &coinop.Product{Name: "Arcade credit", Type: coinop.TypeArcade, Price: 2}
+	game := newGame(t, s, "c1", "c2")
+	for _, p := range []*coinop.Product{chips, coin} {
+		if err := s.CreateProduct(ctx, 0, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.CreateProduct(ctx, 0, &coinop.Product{Name: "x", Type: "drinks"})
+	wantCode(t, "bad type", err, coinop.EINVALID)
+	vending := &coinop.Machine{Name: "Vending 1", Kind: coinop.KindVending, Location: "hall"}
+	key, err := s.CreateMachine(ctx, 0, vending)
+	if err != nil || vending.ID == 0 || !coinop.LooksLikeAPIKey(key) {
+		t.Fatalf("create machine: %v %v", vending, err)
+	}
+	k, err := s.FindAPIKey(ctx, key)
+	if err != nil || k.Role != coinop.RoleMachine || k.ID != vending.KeyID || k.UserID != fmt.Sprintf("machine-%d", vending.ID) {
+		t.Fatalf("machine key = %+v, %v", k, err)
+	}
+	_, err = s.CreateMachine(ctx, 0, &coinop.Machine{Name: "Vending 1", Kind: coinop.KindVending})
+	wantCode(t, "duplicate name", err, coinop.ECONFLICT)
+	arcade := &coinop.Machine{Name: "Arcade", Kind: coinop.KindArcade}
+	s.CreateMachine(ctx, 0, arcade)
+	if err := s.SetStock(ctx, 0, coinop.Stock{MachineID: vending.ID, Slot: 1, ProductID: chips.ID, Quantity: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStock(ctx, 0, coinop.Stock{MachineID: vending.ID, Slot: 1, ProductID: chips.ID, Quantity: 4}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetStock(ctx, 0, coinop.Stock{MachineID: arcade.ID, Slot: 1, ProductID: coin.ID, Quantity: 100})
+	wantCode(t, "food in an arcade", s.SetStock(ctx, 0, coinop.Stock{MachineID: arcade.ID, Slot: 2, ProductID: chips.ID, Quantity: 1}), coinop.EINVALID)
+	wantCode(t, "game in a machine", s.SetStock(ctx, 0, coinop.Stock{MachineID: vending.ID, Slot: 2, ProductID: game.ID, Quantity: 1}), coinop.EINVALID)
+	wantCode(t, "negative", s.SetStock(ctx, 0, coinop.Stock{MachineID: vending.ID, Slot: 1, ProductID: chips.ID, Quantity: -1}), coinop.EINVALID)
+	wantCode(t, "no machine", s.SetStock(ctx, 0, coinop.Stock{MachineID: 99, Slot: 1, ProductID: chips.ID, Quantity: 1}), coinop.ENOTFOUND)
+
+	all, _ := s.Products(ctx, "")
+	games, _ := s.Products(ctx, coinop.TypeGames)
+	if len(all) != 3 || len(games) != 1 || games[0].ID != game.ID || len(games[0].ClientIDs) != 2 {
+		t.Fatalf("products %d, games %v", len(all), games)
+	}
+	for _, p := range all {
+		if p.ID == chips.ID && (p.Stock != 4 || p.Description != "150g" || p.Price != 5) {
+			t.Fatalf("chips = %+v", p)
+		}
+	}
+	price := int64(6)
+	if p, err := s.UpdateProduct(ctx, 0, chips.ID, coinop.ProductUpdate{Price: &price}); err != nil || p.Price != 6 || p.Name != "Chips" {
+		t.Fatalf("update = %+v, %v", p, err)
+	}
+	_, err = s.UpdateProduct(ctx, 0, 999, coinop.ProductUpdate{Price: &price})
+	wantCode(t, "update unknown", err, coinop.ENOTFOUND)
+	machines, _ := s.Machines(ctx)
+	stock, _ := s.MachineStock(ctx, vending.ID)
+	if len(machines) != 2 || len(stock) != 1 || stock[0].Quantity != 4 {
+		t.Fatalf("machines %v stock %v", machines, stock)
+	}
+	audit, err := s.Audit(ctx, 100)
+	if err != nil || len(audit) < 6 || audit[0].Action != "update_product" {
+		t.Fatalf("audit = %v, %v", audit, err)
+	}
+}
