@@ -31,4 +31,8 @@ type TokenService interface {
 	// Verify checks signature, kind and expiry, and returns EUNAUTHORIZED
 	// for any token that fails.
 	Verify(token string, kind TokenKind) (Claims, error)
+	// Seal signs v for a purpose, valid for ttl; Unseal checks and decodes
+	// it. For short-lived state a browser carries; signed, not encrypted.
+	Seal(purpose string, v any, ttl time.Duration) (string, error)
+	Unseal(purpose, sealed string, v any) error
 }

@@ -13,6 +13,10 @@ import (
 // where that mapping lives.
 var codes = map[string]int{
 	coinop.EINVALID:      http.StatusBadRequest,
+	coinop.EFUNDS:        http.StatusPaymentRequired,
+	coinop.EVALUE:        http.StatusPaymentRequired,
+	coinop.EBANKFUNDS:    http.StatusConflict,
+	coinop.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
 	coinop.EUNAUTHORIZED: http.StatusUnauthorized,
 	coinop.EFORBIDDEN:    http.StatusForbidden,
 	coinop.ENOTFOUND:     http.StatusNotFound,

@@ -5,16 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
 
 	"github.com/coinop/coinop"
 )
 
 // MaxBody is the largest request body accepted, in bytes.
 const MaxBody = 64 << 10
-
-// bodyBuffers recycles request body buffers.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeJSON answers v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -32,19 +28,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fields are allowed (older clients send extra ones); trailing data is not.
 // Errors are EINVALID with message invalidMsg, or ETOOLARGE.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, invalidMsg string) error {
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer bodyBuffers.Put(buf)
-	buf.Reset()
+	_, err := decodeJSONBody(w, r, v, invalidMsg)
+	return err
+}
+
+// decodeJSONBody is decodeJSON returning the raw body too, valid until the
+// handler returns.
+func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any, invalidMsg string) ([]byte, error) {
+	var buf bytes.Buffer
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return coinop.Errorf(coinop.ETOOLARGE, "request body larger than %d bytes", MaxBody)
+		return nil, coinop.Errorf(coinop.ETOOLARGE, "request body larger than %d bytes", MaxBody)
 	} else if err != nil {
-		return coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
+		return nil, coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
 	}
 	// Unmarshal rejects trailing data after the value.
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
-		return coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
+		return nil, coinop.Errorf(coinop.EINVALID, "%s", invalidMsg)
 	}
-	return nil
+	return buf.Bytes(), nil
 }

@@ -49,7 +49,6 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	h, pattern := s.mux.Handler(r)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -60,25 +59,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.writeError(sw, r, errors.New("panic"))
 			}
 		}
-		route := pattern
+		route := r.Pattern // set by the mux
 		if route == "" {
 			route = "unmatched"
 		}
 		s.metrics.request(route, sw.status).Inc()
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
-	if pattern == "" {
-		h = s.notFound()
-	}
-	h.ServeHTTP(sw, r)
+	s.mux.ServeHTTP(sw, r) // the "/" route takes whatever no other route does
 }
 
-// cors adds CORS headers for origins allowed to call with a bearer token or
-// an API key (no cookies), and answers preflight requests.
-func (s *Server) cors(next http.Handler) http.Handler {
+// cors adds CORS headers for the configured origins, which may call with a
+// bearer token (never with cookies: no credentials are allowed), and
+// answers preflight requests.
+func (s *Server) cors(next http.Handler) http.Handler { return s.corsWith(next, false) }
+
+// corsToken is cors for /auth/token, which, as in the seed, admits any
+// origin while no list is configured: it takes an API key, never a cookie.
+func (s *Server) corsToken(next http.Handler) http.Handler { return s.corsWith(next, true) }
+
+func (s *Server) corsWith(next http.Handler, anyByDefault bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && s.corsAllowed(origin) {
+		if origin != "" && (s.originListed(origin) || anyByDefault && len(s.opts.AllowedOrigins) == 0) {
 			h := w.Header()
 			h.Add("Vary", "Origin")
 			if len(s.opts.AllowedOrigins) == 0 {
@@ -98,15 +101,6 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// corsAllowed: with no configured list, any origin ("*", as in the seed);
-// otherwise only the listed ones.
-func (s *Server) corsAllowed(origin string) bool {
-	if len(s.opts.AllowedOrigins) == 0 {
-		return true
-	}
-	return s.originListed(origin)
 }
 
 func (s *Server) originListed(origin string) bool {

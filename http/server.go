@@ -33,6 +33,36 @@ type Options struct {
 	// make per minute before getting 429; default 20.
 	FailureLimit int
 	Ticker       TickerOptions
+
+	// The bank. Store may be nil in servers that only run the ticker.
+	Store    coinop.Store
+	IDTokens IDTokenVerifier // verifies the identity provider's ID tokens
+	Login    LoginProvider   // the browser's OIDC code flow; nil disables it
+	Bank     BankOptions
+}
+
+// IDTokenVerifier verifies an ID token of the identity provider.
+type IDTokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*coinop.Identity, error)
+}
+
+// LoginProvider is the identity provider's authorization code flow.
+type LoginProvider interface {
+	AuthURL(ctx context.Context, state, nonce, codeChallenge string) (string, error)
+	Exchange(ctx context.Context, code, codeVerifier string) (idToken string, err error)
+}
+
+// BankOptions are the bank's rules.
+type BankOptions struct {
+	CreditLimit    int64         // largest credit a game may pay, unless it sets its own
+	CreditWindow   time.Duration // one credit per game and person per window; 0: off
+	TransferWindow time.Duration // one transfer per sender per window; 0: off
+	GameAudiences  []string      // OAuth clients of the games: the only tokens /credit accepts
+	Operators      []string      // e-mails made operators at login (verified e-mails only)
+	Location       *time.Location
+	SessionTTL     time.Duration // web session lifetime; default 12h
+	// SecureCookies marks cookies Secure (HTTPS).
+	SecureCookies bool
 }
 
 // Server serves coinop's HTTP API.
@@ -45,6 +75,8 @@ type Server struct {
 	failures *failureLimiter
 	metrics  serverMetrics
 	now      func() time.Time
+	idCache  idCache
+	csrf     *http.CrossOriginProtection
 }
 
 type serverMetrics struct {
@@ -86,6 +118,12 @@ func NewServer(opts Options) *Server {
 	if opts.Revoked == nil {
 		opts.Revoked = func(int64) bool { return false }
 	}
+	if opts.Bank.SessionTTL == 0 {
+		opts.Bank.SessionTTL = 12 * time.Hour
+	}
+	if opts.Bank.Location == nil {
+		opts.Bank.Location = time.UTC
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.NewRegistry()
 	}
@@ -95,6 +133,7 @@ func NewServer(opts Options) *Server {
 		mux:      http.NewServeMux(),
 		failures: newFailureLimiter(opts.FailureLimit, time.Minute),
 		now:      time.Now,
+		csrf:     http.NewCrossOriginProtection(),
 	}
 	s.metrics.series = map[routeStatus]*metrics.Value{}
 	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")

@@ -192,6 +192,7 @@ type tickerClient struct {
 	pongs    chan struct{}   // the client sent {"type":"ping"}
 	closing  chan closeFrame // the server wants this socket closed
 	readDone chan struct{}
+	deadline time.Time // when the write deadline was last moved
 }
 
 type closeFrame struct {
@@ -274,7 +275,7 @@ func (c *tickerClient) writeLoop() {
 		if last > 0 && f.seq > last+1 {
 			h.dropped.Add(f.seq - last - 1)
 		}
-		c.conn.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		c.extendDeadline()
 		if err := c.conn.WritePreparedMessage(f.msg); err != nil {
 			return err
 		}
@@ -311,8 +312,20 @@ func (c *tickerClient) writeLoop() {
 }
 
 func (c *tickerClient) write(typ int, data []byte) error {
-	c.conn.SetWriteDeadline(time.Now().Add(c.hub.opts.WriteTimeout))
+	c.extendDeadline()
 	return c.conn.WriteMessage(typ, data)
+}
+
+// extendDeadline keeps the write deadline between 0.9 and 1 WriteTimeout
+// ahead, moving it at most ten times per WriteTimeout rather than on every
+// frame.
+func (c *tickerClient) extendDeadline() {
+	now := time.Now()
+	if now.Sub(c.deadline) < c.hub.opts.WriteTimeout/10 {
+		return
+	}
+	c.deadline = now
+	c.conn.SetWriteDeadline(now.Add(c.hub.opts.WriteTimeout))
 }
 
 // close sends a close frame and waits briefly for the client's answer.

@@ -104,7 +104,7 @@ func (s *Service) Verify(tok string, kind coinop.TokenKind) (coinop.Claims, erro
 		return coinop.Claims{}, errInvalid
 	}
 	gotSig, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(gotSig, s.sign(tok[:len(h)+1+len(body)])) {
+	if err != nil || !equalMAC(gotSig, s.sign(tok[:len(h)+1+len(body)])) {
 		return coinop.Claims{}, errInvalid
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
@@ -124,3 +124,6 @@ func (s *Service) Verify(tok string, kind coinop.TokenKind) (coinop.Claims, erro
 		IssuedAt: time.Unix(p.Iat, 0), ExpiresAt: exp,
 	}, nil
 }
+
+// equalMAC compares MACs in constant time.
+func equalMAC(a, b []byte) bool { return hmac.Equal(a, b) }

@@ -102,3 +102,29 @@ func TestRevocations(t *testing.T) {
 		t.Fatalf("OnRevoke calls = %v, want [1 2] once each", called)
 	}
 }
+
+func TestSeal(t *testing.T) {
+	s := newService(t, key)
+	type state struct{ Nonce, Verifier string }
+	tok, err := s.Seal("login", state{"n1", "v1"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got state
+	if err := s.Unseal("login", tok, &got); err != nil || got.Nonce != "n1" || got.Verifier != "v1" {
+		t.Fatalf("Unseal = %+v, %v", got, err)
+	}
+	if err := s.Unseal("other", tok, &got); err == nil {
+		t.Fatal("a sealed value was accepted for another purpose")
+	}
+	if err := s.Unseal("login", tok[:len(tok)-3]+"abc", &got); err == nil {
+		t.Fatal("a tampered sealed value was accepted")
+	}
+	if _, err := s.Verify(tok, coinop.TokenSession); err == nil {
+		t.Fatal("a sealed value was accepted as a session token")
+	}
+	old, _ := s.Seal("login", state{}, -time.Second)
+	if err := s.Unseal("login", old, &got); err == nil {
+		t.Fatal("an expired sealed value was accepted")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,6 +25,18 @@ type Config struct {
 	PriceInterval      time.Duration
 	RevocationInterval time.Duration
 	PprofAddr          string
+
+	OIDCIssuer        string
+	OIDCClientID      string
+	OIDCClientSecret  string
+	OIDCAudiences     string
+	OIDCGameAudiences string
+	Operators         string
+	CreditLimit       int64
+	CreditWindow      time.Duration
+	TransferWindow    time.Duration
+	Timezone          string
+	PublicURL         string
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -31,6 +44,7 @@ type setting struct {
 	flag, env, usage string
 	str              *string
 	dur              *time.Duration
+	num              *int64
 	secret           bool // also read from ENV_FILE
 }
 
@@ -47,6 +61,17 @@ func (c *Config) settings() []setting {
 		{flag: "price-url", env: "COINOP_PRICE_URL", usage: "HTTP price API to poll instead of the simulated market", str: &c.PriceURL},
 		{flag: "price-interval", env: "COINOP_PRICE_INTERVAL", usage: "how often to poll --price-url", dur: &c.PriceInterval},
 		{flag: "pprof-addr", env: "COINOP_PPROF_ADDR", usage: "if set, serve Go profiling (net/http/pprof) on this address; keep it private", str: &c.PprofAddr},
+		{flag: "oidc-issuer", env: "COINOP_OIDC_ISSUER", usage: "OpenID Connect issuer of the players' identities", str: &c.OIDCIssuer},
+		{flag: "oidc-client-id", env: "COINOP_OIDC_CLIENT_ID", usage: "OAuth client id of the web login (empty: no web login)", str: &c.OIDCClientID},
+		{flag: "oidc-client-secret", env: "COINOP_OIDC_CLIENT_SECRET", usage: "OAuth client secret of the web login", str: &c.OIDCClientSecret, secret: true},
+		{flag: "oidc-audiences", env: "COINOP_OIDC_AUDIENCES", usage: "accepted audiences (client ids) of user ID tokens, comma- or space-separated", str: &c.OIDCAudiences},
+		{flag: "oidc-game-audiences", env: "COINOP_OIDC_GAME_AUDIENCES", usage: "client ids of the games: the only tokens /credit accepts", str: &c.OIDCGameAudiences},
+		{flag: "operators", env: "COINOP_OPERATORS", usage: "e-mails made operators at login (verified e-mails only)", str: &c.Operators},
+		{flag: "credit-limit", env: "COINOP_CREDIT_LIMIT", usage: "largest credit a game may pay at once (a game may set its own)", num: &c.CreditLimit},
+		{flag: "credit-window", env: "COINOP_CREDIT_WINDOW", usage: "one credit per game and player per window; 0 turns the rule off", dur: &c.CreditWindow},
+		{flag: "transfer-window", env: "COINOP_TRANSFER_WINDOW", usage: "one transfer per sender per window; 0 turns the rule off", dur: &c.TransferWindow},
+		{flag: "timezone", env: "COINOP_TIMEZONE", usage: "the fair's time zone, for statements", str: &c.Timezone},
+		{flag: "public-url", env: "COINOP_PUBLIC_URL", usage: "external URL of this server (OIDC redirect, links); default http://localhost:PORT", str: &c.PublicURL},
 		{flag: "revocation-interval", env: "COINOP_REVOCATION_INTERVAL", usage: "how often to reload revoked API keys", dur: &c.RevocationInterval},
 	}
 }
@@ -56,6 +81,8 @@ func DefaultConfig() Config {
 	return Config{
 		Addr: ":8081", Data: "./data", Tick: 10 * time.Millisecond, LogFormat: "text", LogLevel: "info",
 		PriceInterval: 2 * time.Second, RevocationInterval: time.Second,
+		OIDCIssuer: "https://accounts.google.com", CreditLimit: 1000, CreditWindow: 5 * time.Minute,
+		TransferWindow: 5 * time.Minute, Timezone: "America/Sao_Paulo",
 	}
 }
 
@@ -76,13 +103,30 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		if v == "" {
 			continue
 		}
-		if s.str != nil {
-			*s.str = v
-		} else if d, err := time.ParseDuration(v); err != nil {
+		if err := s.set(v); err != nil {
 			return fmt.Errorf("%s: %w", s.env, err)
-		} else {
-			*s.dur = d
 		}
+	}
+	return nil
+}
+
+// set parses v into the setting's field.
+func (s setting) set(v string) error {
+	switch {
+	case s.str != nil:
+		*s.str = v
+	case s.dur != nil:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*s.dur = d
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		*s.num = n
 	}
 	return nil
 }
@@ -91,10 +135,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 func (c *Config) bind(fs *flag.FlagSet) {
 	for _, s := range c.settings() {
 		usage := s.usage + " (env " + s.env + ")"
-		if s.str != nil {
+		switch {
+		case s.str != nil:
 			fs.StringVar(s.str, s.flag, *s.str, usage)
-		} else {
+		case s.dur != nil:
 			fs.DurationVar(s.dur, s.flag, *s.dur, usage)
+		default:
+			fs.Int64Var(s.num, s.flag, *s.num, usage)
 		}
 	}
 }
@@ -114,6 +161,12 @@ func (c *Config) Validate() error {
 	if c.PriceURL != "" && c.PriceInterval < 100*time.Millisecond {
 		errs = append(errs, errors.New("price-interval must be at least 100ms"))
 	}
+	if c.CreditLimit < 1 || c.CreditWindow < 0 || c.TransferWindow < 0 {
+		errs = append(errs, errors.New("credit-limit must be at least 1 and windows not negative"))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("timezone: %w", err))
+	}
 	if c.RevocationInterval <= 0 || c.RevocationInterval > 5*time.Second {
 		errs = append(errs, errors.New("revocation-interval must be between 0 and 5s"))
 	}
@@ -126,4 +179,14 @@ func (c *Config) Origins() []string { return splitList(c.AllowedOrigins) }
 // splitList splits on commas and spaces.
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// UserAudiences are the audiences accepted in user ID tokens: the listed
+// ones, the games' and the web login's client.
+func (c *Config) UserAudiences() []string {
+	out := append(splitList(c.OIDCAudiences), splitList(c.OIDCGameAudiences)...)
+	if c.OIDCClientID != "" {
+		out = append(out, c.OIDCClientID)
+	}
+	return out
 }

@@ -5,6 +5,7 @@
 //	coinop apikey create --user NAME [--role ROLE]
 //	coinop apikey list
 //	coinop apikey revoke ID
+//	coinop operator grant EMAIL | --id N
 //	coinop bench ticker [--clients N] [--duration D] [--url URL] [--key KEY]
 //
 // Global flags may stand before or after the command.
@@ -60,6 +61,7 @@ type command struct {
 // cmdOptions holds the flags that belong to particular commands.
 type cmdOptions struct {
 	user, role string
+	id         int64
 	bench      benchOptions
 }
 
@@ -82,6 +84,10 @@ func commands() []command {
 			}},
 		{words: []string{"apikey", "list"}, help: "list API keys (never the keys themselves)", run: runAPIKeyList},
 		{words: []string{"apikey", "revoke"}, args: "ID", help: "revoke an API key; its tokens stop working within seconds", run: runAPIKeyRevoke},
+		{words: []string{"operator", "grant"}, args: "EMAIL", help: "make an existing person an operator (or --id N)", run: runOperatorGrant,
+			flags: func(fs *flag.FlagSet, o *cmdOptions) {
+				fs.Int64Var(&o.id, "id", 0, "the person's id, instead of an e-mail")
+			}},
 		{words: []string{"bench", "ticker"}, help: "load-test the ticker WebSocket of a running server", run: runBenchTicker, flags: bindBenchFlags},
 	}
 }

@@ -62,9 +62,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	reg := metrics.NewRegistry()
 	reg.RegisterProcess()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
 	srv := coinophttp.NewServer(coinophttp.Options{
 		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
+		Store: store, Bank: bankOptions(cfg),
+		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
 	})
 	hub := srv.Ticker()
 	revocations.OnRevoke(hub.CloseKey)
@@ -79,10 +85,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", storeKind(cfg), "tick", cfg.Tick)
 	served := make(chan error, 1)
