@@ -20,6 +20,7 @@ const maxBatch = 512
 // once: batching adds no delay, it only shares fsyncs under load.
 type committer struct {
 	db       *sql.DB
+	stmts    *stmtCache
 	requests chan *writeRequest
 	quit     chan struct{}
 	done     chan struct{}
@@ -36,7 +37,7 @@ type writeRequest struct {
 var errClosed = errors.New("sqlite: database closed")
 
 func newCommitter(db *sql.DB) *committer {
-	c := &committer{db: db, requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	c := &committer{db: db, stmts: newStmtCache(db), requests: make(chan *writeRequest, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -71,6 +72,7 @@ func (c *committer) run() {
 			batch = append(batch[:0], r)
 		case <-c.quit:
 			c.drain()
+			c.stmts.close()
 			return
 		}
 	fill:
@@ -83,6 +85,7 @@ func (c *committer) run() {
 			}
 		}
 		c.commit(batch)
+		c.stmts.prepareWanted()
 	}
 }
 

@@ -57,7 +57,7 @@ func Open(path string) (*DB, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	db := &DB{path: path, write: write, read: read, commit: newCommitter(write)}
-	db.Store = sqlstore.New(read, db.commit.do, sqlstore.Dialect{Positional: sqlstore.DollarToQuestion})
+	db.Store = sqlstore.New(read, db.commit.do, sqlstore.Dialect{Positional: sqlstore.DollarToQuestion, Prepared: db.commit.stmts.get})
 	if err := db.Ping(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

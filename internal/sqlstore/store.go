@@ -21,6 +21,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its rows until the
 	// transaction ends ("" where writers are serialised anyway).
 	ForUpdate string
+	// Prepared, if set, returns a prepared statement of query bound to tx,
+	// or nil to run it unprepared.
+	Prepared func(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt
 	// SnapshotTx are the options of a read transaction that sees one
 	// consistent snapshot (nil where that is the default).
 	SnapshotTx *sql.TxOptions
@@ -77,11 +80,37 @@ type queryer interface {
 }
 
 func (s *Store) row(ctx context.Context, db queryer, query string, args ...any) *sql.Row {
-	return db.QueryRowContext(ctx, s.q(query), args...)
+	return s.on(ctx, db, query).QueryRowContext(ctx, s.q(query), args...)
 }
 
 func (s *Store) exec(ctx context.Context, db queryer, query string, args ...any) (sql.Result, error) {
-	return db.ExecContext(ctx, s.q(query), args...)
+	return s.on(ctx, db, query).ExecContext(ctx, s.q(query), args...)
+}
+
+// on returns where to run query: a prepared statement inside a write
+// transaction when the adapter has one, else db itself.
+func (s *Store) on(ctx context.Context, db queryer, query string) queryer {
+	if tx, ok := db.(*sql.Tx); ok && s.d.Prepared != nil {
+		if st := s.d.Prepared(ctx, tx, s.q(query)); st != nil {
+			return stmtQueryer{st}
+		}
+	}
+	return db
+}
+
+// stmtQueryer runs a prepared statement, ignoring the query text.
+type stmtQueryer struct{ st *sql.Stmt }
+
+func (q stmtQueryer) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return q.st.QueryContext(ctx, args...)
+}
+
+func (q stmtQueryer) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return q.st.QueryRowContext(ctx, args...)
+}
+
+func (q stmtQueryer) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return q.st.ExecContext(ctx, args...)
 }
 
 func (s *Store) rows(ctx context.Context, db queryer, query string, args ...any) (*sql.Rows, error) {
