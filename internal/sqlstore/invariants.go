@@ -14,8 +14,9 @@ func (s *Store) CheckInvariants(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
+	snap := readTx{tx}
 	var balances, held, minBalance, minHeld, issued int64
-	err = s.row(ctx, tx, `SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(held), 0), COALESCE(MIN(balance), 0), COALESCE(MIN(held), 0),
+	err = s.row(ctx, snap, `SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(held), 0), COALESCE(MIN(balance), 0), COALESCE(MIN(held), 0),
 		(SELECT COALESCE(SUM(value), 0) FROM operations WHERE kind = 'issue' AND status = 'completed') FROM people`).
 		Scan(&balances, &held, &minBalance, &minHeld, &issued)
 	if err != nil {
@@ -27,11 +28,15 @@ func (s *Store) CheckInvariants(ctx context.Context) error {
 	if minBalance < 0 || minHeld < 0 {
 		return fmt.Errorf("invariant: a negative balance (%d) or hold (%d)", minBalance, minHeld)
 	}
-	return s.checkHistory(ctx, tx)
+	return s.checkHistory(ctx, snap)
 }
 
+// readTx is a read transaction: never given the write path's prepared
+// statements.
+type readTx struct{ *sql.Tx }
+
 // checkHistory compares every stored balance and hold with the history.
-func (s *Store) checkHistory(ctx context.Context, tx *sql.Tx) error {
+func (s *Store) checkHistory(ctx context.Context, tx readTx) error {
 	var id, balance, hold, wantBalance, wantHold int64
 	err := s.row(ctx, tx, `SELECT p.id, p.balance, p.held,
 			COALESCE(i.v, 0) - COALESCE(o.v, 0) - COALESCE(h.v, 0), COALESCE(h.v, 0)
