@@ -112,4 +112,6 @@ type WalletService interface {
 	// issued, that no balance is negative, and that every stored balance
 	// and hold equals what the operation history gives.
 	CheckInvariants(ctx context.Context) error
+	// PruneIdempotencyKeys forgets Idempotency-Keys older than a day.
+	PruneIdempotencyKeys(ctx context.Context) (int64, error)
 }

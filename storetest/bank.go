@@ -305,3 +305,18 @@ func testCatalogue(t *testing.T, open Open) {
 		t.Fatalf("audit = %v, %v", audit, err)
 	}
 }
+
+func testPruneIdempotencyKeys(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	a, b := login(t, s, "a"), login(t, s, "b")
+	fund(t, s, a, 10)
+	idem := coinop.Idempotency{Key: "old", Hash: []byte("h")}
+	op1, _ := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1, Idem: idem})
+	if n, err := s.PruneIdempotencyKeys(ctx); err != nil || n != 0 {
+		t.Fatalf("pruned a fresh key: %d, %v", n, err)
+	}
+	if op, _ := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1, Idem: idem}); op.ID != op1.ID {
+		t.Fatal("a fresh key was not honoured")
+	}
+}

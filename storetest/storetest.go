@@ -23,6 +23,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Credit", func(t *testing.T) { testCredit(t, open) })
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
+	t.Run("PruneIdempotencyKeys", func(t *testing.T) { testPruneIdempotencyKeys(t, open) })
 	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open) })
 	t.Run("DoubleSpend", func(t *testing.T) { testDoubleSpend(t, open) })
 	t.Run("ConcurrentWindow", func(t *testing.T) { testConcurrentWindow(t, open) })

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coinop/coinop/oidc/oidctest"
 )
@@ -97,4 +98,17 @@ func (b *bank) raw(t *testing.T, method, path, tok, body string, hdr ...string) 
 		}
 	}
 	return resp.StatusCode, raw, resp.Header
+}
+
+// httpClient is for load in tests: short timeouts, many connections.
+var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+func newRequest(method, url, tok, body string) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
 }

@@ -78,6 +78,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	go revocations.Watch(bg, cfg.RevocationInterval)
+	go pruneIdempotencyKeys(bg, store, log)
 	source := newPriceSource(bg, cfg, log, reg)
 	b := &ticker.Broadcaster{Source: source, Interval: cfg.Tick, Publish: hub.Publish, Observe: hub.ObserveTick}
 	b.Step(bg, time.Now()) // so the first client gets a snapshot at once
@@ -148,5 +149,23 @@ func servePprof(addr string, log *slog.Logger) {
 	log.Warn("profiling enabled", "addr", addr)
 	if err := http.ListenAndServe(addr, mux); err != nil {
 		log.Error("pprof server", "err", err)
+	}
+}
+
+// pruneIdempotencyKeys forgets day-old Idempotency-Keys every hour.
+func pruneIdempotencyKeys(ctx context.Context, store coinop.WalletService, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := store.PruneIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning idempotency keys", "err", err)
+			} else if n > 0 {
+				log.Debug("pruned idempotency keys", "count", n)
+			}
+		}
 	}
 }
