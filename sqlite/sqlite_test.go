@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/coinop/coinop"
 	"github.com/coinop/coinop/sqlite"
@@ -38,5 +39,26 @@ func TestPragmas(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("pragma %s = %q, want %q", k, got[k], v)
 		}
+	}
+}
+
+func TestPruneOldIdempotencyKeys(t *testing.T) {
+	db := open(t).(*sqlite.DB)
+	ctx := context.Background()
+	a, _, _ := db.Login(ctx, &coinop.Identity{Issuer: "i", Subject: "a"}, false)
+	b, _, _ := db.Login(ctx, &coinop.Identity{Issuer: "i", Subject: "b"}, false)
+	db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: a.ID, Value: 10})
+	db.Now = func() time.Time { return time.Now().Add(-25 * time.Hour) }
+	old, err := db.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1, Idem: coinop.Idempotency{Key: "k", Hash: []byte("h")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Now = time.Now
+	if n, err := db.PruneIdempotencyKeys(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the one day-old key", n, err)
+	}
+	op, err := db.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 1, Idem: coinop.Idempotency{Key: "k", Hash: []byte("h")}})
+	if err != nil || op.ID == old.ID {
+		t.Fatalf("a pruned key still answered the old operation: %v %v", op, err)
 	}
 }
