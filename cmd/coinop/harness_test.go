@@ -18,6 +18,7 @@ type testServer struct {
 	URL     string // http://127.0.0.1:PORT
 	Addr    string // 127.0.0.1:PORT
 	Data    string
+	DB      string // the --db argument, if any
 	DemoKey string // the demo key logged at first start ("" on later starts)
 
 	cancel context.CancelFunc
@@ -34,6 +35,11 @@ func startServer(t *testing.T, data string, args ...string) *testServer {
 		data = t.TempDir()
 	}
 	ts := &testServer{Data: data, done: make(chan error, 1)}
+	for i, a := range args {
+		if a == "--db" && i+1 < len(args) {
+			ts.DB = args[i+1]
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel = cancel
 	pr, pw := io.Pipe()
@@ -123,4 +129,13 @@ func (ts *testServer) token(t *testing.T, key string) string {
 		t.Fatalf("token exchange: status %d", resp.StatusCode)
 	}
 	return body.Token
+}
+
+// cli runs a coinop command against this server's database.
+func (ts *testServer) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	if ts.DB != "" {
+		args = append(args, "--db", ts.DB)
+	}
+	return cli(t, ts.Data, args...)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coinop/coinop/postgres/pgtest"
 )
 
 // setupGame makes an operator and a game paying through gameClient.
@@ -21,8 +23,14 @@ func setupGame(t *testing.T, b *bank) (opTok string, game int64) {
 	return opTok, int64(body["product"].(float64))
 }
 
-func TestCreditAndTransfer(t *testing.T) {
-	b := startBank(t)
+func TestCreditAndTransfer(t *testing.T) { testCreditAndTransfer(t, startBank(t)) }
+
+// The same over PostgreSQL.
+func TestCreditAndTransferPostgres(t *testing.T) {
+	testCreditAndTransfer(t, startBank(t, "--db", pgtest.URL(t)))
+}
+
+func testCreditAndTransfer(t *testing.T, b *bank) {
 	_, game := setupGame(t, b)
 	_, ana := b.login(t, "ana")
 	anaTok := b.idToken("ana", appClient)
@@ -125,8 +133,12 @@ func TestCreditAndTransfer(t *testing.T) {
 	}
 }
 
-func TestAdmin(t *testing.T) {
-	b := startBank(t)
+func TestAdmin(t *testing.T) { testAdmin(t, startBank(t)) }
+
+// The same over PostgreSQL.
+func TestAdminPostgres(t *testing.T) { testAdmin(t, startBank(t, "--db", pgtest.URL(t))) }
+
+func testAdmin(t *testing.T, b *bank) {
 	opTok, _ := setupGame(t, b)
 	anaTok, ana := b.login(t, "ana")
 	for _, path := range []string{"/api/v2/admin/bank", "/api/v2/admin/machines", "/api/v2/admin/people"} {
@@ -185,7 +197,7 @@ func TestAdmin(t *testing.T) {
 	}
 	// The command line grants the operator role.
 	b.login(t, "carla")
-	if out := cli(t, b.Data, "operator", "grant", "carla@example.com"); !strings.Contains(out, "now an operator") {
+	if out := b.cli(t, "operator", "grant", "carla@example.com"); !strings.Contains(out, "now an operator") {
 		t.Fatalf("operator grant: %s", out)
 	}
 	deadline := time.Now().Add(2 * time.Second)
