@@ -21,10 +21,11 @@ type testServer struct {
 	DB      string // the --db argument, if any
 	DemoKey string // the demo key logged at first start ("" on later starts)
 
-	cancel context.CancelFunc
-	done   chan error
-	logMu  sync.Mutex
-	logs   []map[string]any
+	cancel   context.CancelFunc
+	done     chan error
+	stopOnce sync.Once
+	logMu    sync.Mutex
+	logs     []map[string]any
 }
 
 // startServer runs coinop with args (plus --addr, --data and JSON logs) and
@@ -101,19 +102,17 @@ func (ts *testServer) Logs() string {
 // Stop shuts the server down (as SIGTERM does) and waits for run to return.
 func (ts *testServer) Stop(t *testing.T) {
 	t.Helper()
-	if ts.cancel == nil {
-		return
-	}
-	ts.cancel()
-	ts.cancel = nil
-	select {
-	case err := <-ts.done:
-		if err != nil {
-			t.Errorf("run returned %v", err)
+	ts.stopOnce.Do(func() {
+		ts.cancel()
+		select {
+		case err := <-ts.done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("server did not stop within 30s")
 		}
-	case <-time.After(30 * time.Second):
-		t.Error("server did not stop within 30s")
-	}
+	})
 }
 
 // token exchanges an API key for a token, failing the test on error.
