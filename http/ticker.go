@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -41,10 +40,10 @@ func (o *TickerOptions) defaults() {
 	}
 }
 
-// tickFrame is one tick encoded once for every client.
+// tickFrame is one tick, framed once for every client.
 type tickFrame struct {
-	seq uint64
-	msg *websocket.PreparedMessage
+	seq  uint64
+	wire []byte
 }
 
 // TickerHub fans each tick out to every ticker client. Publishing never
@@ -62,6 +61,7 @@ type TickerHub struct {
 	set    map[*tickerClient]struct{}
 	closed bool
 	wg     sync.WaitGroup
+	stop   chan struct{} // ends maintain
 
 	open          atomic.Int64
 	sent, dropped atomic.Uint64
@@ -70,7 +70,8 @@ type TickerHub struct {
 
 func newTickerHub(opts TickerOptions, reg *metrics.Registry, log *slog.Logger) *TickerHub {
 	opts.defaults()
-	h := &TickerHub{opts: opts, log: log, set: map[*tickerClient]struct{}{}}
+	h := &TickerHub{opts: opts, log: log, set: map[*tickerClient]struct{}{}, stop: make(chan struct{})}
+	go h.maintain()
 	h.clients.Store(&[]*tickerClient{})
 	reg.NewGaugeFunc("coinop_ws_connections_open", "Open ticker WebSocket connections.", func() float64 { return float64(h.open.Load()) })
 	reg.NewCounterFunc("coinop_ticker_frames_sent_total", "Ticker frames written to clients.", func() float64 { return float64(h.sent.Load()) })
@@ -82,17 +83,9 @@ func newTickerHub(opts TickerOptions, reg *metrics.Registry, log *slog.Logger) *
 
 // Publish makes frame the newest tick and wakes every client.
 func (h *TickerHub) Publish(t coinop.Tick, frame []byte) {
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
-	if err != nil {
-		h.log.Error("encoding tick", "err", err)
-		return
-	}
-	h.latest.Store(&tickFrame{seq: t.Seq, msg: pm})
+	h.latest.Store(&tickFrame{seq: t.Seq, wire: wsFrame(opText, frame)})
 	for _, c := range *h.clients.Load() {
-		select {
-		case c.notify <- struct{}{}:
-		default: // already signalled; it will take the newest frame
-		}
+		c.signal() // a client already signalled takes the newest frame
 	}
 }
 
@@ -111,6 +104,9 @@ func (h *TickerHub) CloseKey(keyID int64) {
 // Shutdown closes every socket with 1001 and refuses new ones.
 func (h *TickerHub) Shutdown() {
 	h.mu.Lock()
+	if !h.closed {
+		close(h.stop)
+	}
 	h.closed = true
 	h.mu.Unlock()
 	for _, c := range *h.clients.Load() {
@@ -178,161 +174,25 @@ func (s *Server) handleTickerSocket() http.Handler {
 		if err != nil {
 			return // the upgrader has answered
 		}
-		s.ticker.serve(conn, claims)
+		// Return from the handler so net/http frees its buffers for this
+		// connection; the socket lives on in its own goroutines.
+		go s.ticker.serve(conn, claims)
 	})
 }
 
-// tickerClient is one ticker socket: a reader goroutine, and the writer,
-// which is the only goroutine that writes data frames.
-type tickerClient struct {
-	hub      *TickerHub
-	conn     *websocket.Conn
-	claims   coinop.Claims
-	notify   chan struct{}   // a newer tick exists
-	pongs    chan struct{}   // the client sent {"type":"ping"}
-	closing  chan closeFrame // the server wants this socket closed
-	readDone chan struct{}
-	deadline time.Time // when the write deadline was last moved
-}
-
-type closeFrame struct {
-	code   int
-	reason string
-}
-
-func (c *tickerClient) requestClose(code int, reason string) {
-	select {
-	case c.closing <- closeFrame{code, reason}:
-	default:
-	}
-}
-
-func (h *TickerHub) serve(conn *websocket.Conn, claims coinop.Claims) {
-	c := &tickerClient{
-		hub: h, conn: conn, claims: claims,
-		notify: make(chan struct{}, 1), pongs: make(chan struct{}, 8),
-		closing: make(chan closeFrame, 1), readDone: make(chan struct{}),
-	}
-	if !h.add(c) {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		conn.Close()
-		return
-	}
-	defer h.remove(c)
-	setSendBuffer(conn.NetConn(), h.opts.SendBuffer)
-	conn.SetReadLimit(h.opts.ReadLimit)
-	go c.readLoop()
-	c.writeLoop()
-}
-
-// readLoop answers pings and watches liveness; anything else is ignored.
-func (c *tickerClient) readLoop() {
-	defer close(c.readDone)
-	o := c.hub.opts
-	alive := func() { c.conn.SetReadDeadline(time.Now().Add(o.PingInterval + o.PongWait)) }
-	alive()
-	c.conn.SetPongHandler(func(string) error { alive(); return nil })
-	var msg struct {
-		Type string `json:"type"`
-	}
+// maintain asks each client's writer for a ping when one is due and closes
+// sockets whose token expired, once a second: the writers wait on no timer.
+func (h *TickerHub) maintain() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
 	for {
-		_, data, err := c.conn.ReadMessage()
-		if err != nil {
+		select {
+		case <-h.stop:
 			return
-		}
-		alive()
-		msg.Type = ""
-		if json.Unmarshal(data, &msg) == nil && msg.Type == "ping" {
-			select {
-			case c.pongs <- struct{}{}:
-			default: // a flood of pings gets fewer pongs
+		case now := <-t.C:
+			for _, c := range *h.clients.Load() {
+				c.due(now)
 			}
 		}
-	}
-}
-
-var pongFrame = []byte(`{"type":"pong"}`)
-
-// writeLoop sends the welcome, the snapshot, then every tick it can.
-func (c *tickerClient) writeLoop() {
-	defer c.conn.Close()
-	h := c.hub
-	ping := time.NewTicker(h.opts.PingInterval)
-	defer ping.Stop()
-	expiry := time.NewTimer(time.Until(c.claims.ExpiresAt))
-	defer expiry.Stop()
-
-	welcome, _ := json.Marshal(map[string]string{"type": "welcome", "user_id": c.claims.Subject})
-	if c.write(websocket.TextMessage, welcome) != nil {
-		return
-	}
-	var last uint64
-	sendLatest := func() error {
-		f := h.latest.Load()
-		if f == nil || f.seq <= last {
-			return nil
-		}
-		if last > 0 && f.seq > last+1 {
-			h.dropped.Add(f.seq - last - 1)
-		}
-		c.extendDeadline()
-		if err := c.conn.WritePreparedMessage(f.msg); err != nil {
-			return err
-		}
-		last = f.seq
-		h.sent.Add(1)
-		return nil
-	}
-	if sendLatest() != nil { // the snapshot
-		return
-	}
-	for {
-		var err error
-		select {
-		case <-c.notify:
-			err = sendLatest()
-		case <-c.pongs:
-			err = c.write(websocket.TextMessage, pongFrame)
-		case <-ping.C:
-			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.opts.WriteTimeout))
-		case <-expiry.C:
-			c.close(closeFrame{CloseTokenExpired, "token expired"})
-			return
-		case cf := <-c.closing:
-			c.close(cf)
-			return
-		case <-c.readDone:
-			return
-		}
-		if err != nil {
-			h.log.Debug("ticker client dropped", "user", c.claims.Subject, "err", err)
-			return
-		}
-	}
-}
-
-func (c *tickerClient) write(typ int, data []byte) error {
-	c.extendDeadline()
-	return c.conn.WriteMessage(typ, data)
-}
-
-// extendDeadline keeps the write deadline between 0.9 and 1 WriteTimeout
-// ahead, moving it at most ten times per WriteTimeout rather than on every
-// frame.
-func (c *tickerClient) extendDeadline() {
-	now := time.Now()
-	if now.Sub(c.deadline) < c.hub.opts.WriteTimeout/10 {
-		return
-	}
-	c.deadline = now
-	c.conn.SetWriteDeadline(now.Add(c.hub.opts.WriteTimeout))
-}
-
-// close sends a close frame and waits briefly for the client's answer.
-func (c *tickerClient) close(cf closeFrame) {
-	c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(cf.code, cf.reason), time.Now().Add(time.Second))
-	select {
-	case <-c.readDone:
-	case <-time.After(time.Second):
 	}
 }
