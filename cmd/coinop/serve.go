@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"runtime/debug"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -22,20 +21,12 @@ import (
 // shutdownTimeout bounds how long in-flight requests may take at shutdown.
 const shutdownTimeout = 10 * time.Second
 
-// defaultGCPercent is the GOGC the server runs with unless GOGC is set.
-const defaultGCPercent = 400
-
 func runServe(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
 	}
 	cfg := &e.cfg
 	log := newLogger(cfg, e.stderr)
-	if e.getenv("GOGC") == "" {
-		// The live heap is small and request garbage is plentiful: at the
-		// default 100, the collector would run dozens of times a second.
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
