@@ -10,6 +10,7 @@ type Store interface {
 	ProductService
 	MachineService
 	AuditService
+	VendingService
 
 	// Migrate applies pending schema migrations and returns how many.
 	Migrate(ctx context.Context) (int, error)
