@@ -8,12 +8,13 @@ import (
 // DebitRequest: a person buys a product at a machine (MachineID 0: the
 // connected, idle machine with the product in stock, lowest id first).
 type DebitRequest struct {
-	PersonID  int64
-	ProductID int64
-	MachineID int64
-	Code      int           // the 2-digit code the machine will show (vending)
-	Timeout   time.Duration // how long the code (vending) or the coin (arcade) waits
-	Idem      Idempotency
+	PersonID    int64
+	ProductID   int64
+	MachineID   int64
+	Code        int           // the 2-digit code the machine will show (vending)
+	CodeTimeout time.Duration // how long the code is valid (vending)
+	CoinTimeout time.Duration // how long the arcade has to confirm the coin
+	Idem        Idempotency
 }
 
 // Command is what the server must tell a machine after a change: the
@@ -43,6 +44,7 @@ type MachineReport struct {
 	MachineID   int64
 	State       string // idle, mfa, releasing; "coin" for an arcade's coinInserted
 	OperationID int64
+	Arcade      int64 // coinInserted's arcade number (the slot)
 }
 
 // Settled is an operation whose status a call changed, with what the

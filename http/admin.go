@@ -134,6 +134,10 @@ type machineResponse struct {
 	Kind        coinop.MachineKind `json:"kind"`
 	Description string             `json:"description"`
 	Location    string             `json:"location"`
+	Connected   bool               `json:"connected"`
+	State       string             `json:"state"`
+	Operation   int64              `json:"operation"`
+	LastContact *time.Time         `json:"last_contact"`
 	Stock       []stockResponse    `json:"stock"`
 	CreatedAt   time.Time          `json:"created_at"`
 }
@@ -144,9 +148,10 @@ type stockResponse struct {
 	Quantity int64 `json:"quantity"`
 }
 
+// handleMachines lists the machines with their live status and stock.
 func (s *Server) handleMachines() http.Handler {
 	return s.operator(func(w http.ResponseWriter, r *http.Request, a *actor) {
-		ms, err := s.opts.Store.Machines(r.Context())
+		ms, err := s.opts.Store.MachineStatuses(r.Context())
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -158,12 +163,81 @@ func (s *Server) handleMachines() http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
-			out[i] = machineResponse{ID: m.ID, Name: m.Name, Kind: m.Kind, Description: m.Description, Location: m.Location, Stock: []stockResponse{}, CreatedAt: m.CreatedAt}
+			out[i] = machineResponse{ID: m.ID, Name: m.Name, Kind: m.Kind, Description: m.Description, Location: m.Location,
+				Connected: m.Connected, State: m.State, Operation: m.OperationID, Stock: []stockResponse{}, CreatedAt: m.CreatedAt}
+			if !m.LastContact.IsZero() {
+				out[i].LastContact = &m.LastContact
+			}
 			for _, st := range stock {
 				out[i].Stock = append(out[i].Stock, stockResponse{st.Slot, st.ProductID, st.Quantity})
 			}
 		}
 		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// handleRotateKey gives a machine a new key; the old one stops working and
+// its socket closes.
+func (s *Server) handleRotateKey() http.Handler {
+	return s.operator(func(w http.ResponseWriter, r *http.Request, a *actor) {
+		id, err := pathID(r, "id")
+		var key string
+		var old int64
+		if err == nil {
+			key, old, err = s.opts.Store.RotateMachineKey(r.Context(), a.person.ID, id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.machines.CloseKey(old)
+		writeJSON(w, http.StatusOK, map[string]any{"machine": id, "api_key": key})
+	})
+}
+
+// handleOperations lists operations by status (default unknown).
+func (s *Server) handleOperations() http.Handler {
+	return s.operator(func(w http.ResponseWriter, r *http.Request, a *actor) {
+		status := coinop.OpStatus(r.URL.Query().Get("status"))
+		if status == "" {
+			status = coinop.StatusUnknown
+		}
+		switch status {
+		case coinop.StatusPending, coinop.StatusCompleted, coinop.StatusVoided, coinop.StatusUnknown:
+		default:
+			s.writeError(w, r, coinop.Errorf(coinop.EINVALID, "status must be pending, completed, voided or unknown"))
+			return
+		}
+		ops, err := s.opts.Store.Operations(r.Context(), status, 500)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.statementEntries(ops))
+	})
+}
+
+// handleSettle completes or refunds an operation in unknown state.
+func (s *Server) handleSettle() http.Handler {
+	return s.operator(func(w http.ResponseWriter, r *http.Request, a *actor) {
+		id, err := pathID(r, "id")
+		var req struct{ Outcome string }
+		if err == nil {
+			err = decodeJSON(w, r, &req, "invalid JSON")
+		}
+		if err == nil && req.Outcome != "complete" && req.Outcome != "refund" {
+			err = coinop.Errorf(coinop.EINVALID, `outcome must be "complete" or "refund"`)
+		}
+		var st *coinop.Settled
+		if err == nil {
+			st, err = s.opts.Store.Settle(r.Context(), a.person.ID, id, req.Outcome == "complete")
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.announce(r.Context(), st)
+		writeJSON(w, http.StatusOK, s.statementEntries([]*coinop.Operation{st.Op})[0])
 	})
 }
 

@@ -39,6 +39,16 @@ type Options struct {
 	IDTokens IDTokenVerifier // verifies the identity provider's ID tokens
 	Login    LoginProvider   // the browser's OIDC code flow; nil disables it
 	Bank     BankOptions
+	Events   coinop.PubSub // people's live events; default in-process
+	Vending  VendingOptions
+}
+
+// VendingOptions are the machines' rules.
+type VendingOptions struct {
+	CodeTimeout   time.Duration // how long a code is valid; default 30s
+	CoinTimeout   time.Duration // how long an arcade has to confirm a coin; default 30s
+	ReportTimeout time.Duration // after stateReleasing, before "unknown"; default 2m
+	MaxAttempts   int           // code attempts; default 3
 }
 
 // IDTokenVerifier verifies an ID token of the identity provider.
@@ -72,6 +82,7 @@ type Server struct {
 	mux      *http.ServeMux
 	srv      *http.Server
 	ticker   *TickerHub
+	machines *MachineHub
 	failures *failureLimiter
 	metrics  serverMetrics
 	now      func() time.Time
@@ -124,6 +135,18 @@ func NewServer(opts Options) *Server {
 	if opts.Bank.Location == nil {
 		opts.Bank.Location = time.UTC
 	}
+	if opts.Vending.CodeTimeout == 0 {
+		opts.Vending.CodeTimeout = 30 * time.Second
+	}
+	if opts.Vending.CoinTimeout == 0 {
+		opts.Vending.CoinTimeout = 30 * time.Second
+	}
+	if opts.Vending.ReportTimeout == 0 {
+		opts.Vending.ReportTimeout = 2 * time.Minute
+	}
+	if opts.Vending.MaxAttempts == 0 {
+		opts.Vending.MaxAttempts = 3
+	}
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.NewRegistry()
 	}
@@ -138,6 +161,7 @@ func NewServer(opts Options) *Server {
 	s.metrics.series = map[routeStatus]*metrics.Value{}
 	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")
 	s.ticker = newTickerHub(opts.Ticker, opts.Metrics, opts.Log)
+	s.machines = newMachineHub(opts.Log)
 	s.routes()
 	s.srv = &http.Server{
 		Handler:           s,
@@ -146,8 +170,12 @@ func NewServer(opts Options) *Server {
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
 	s.srv.RegisterOnShutdown(s.ticker.Shutdown)
+	s.srv.RegisterOnShutdown(s.machines.Shutdown)
 	return s
 }
+
+// Machines returns the machines' sockets.
+func (s *Server) Machines() *MachineHub { return s.machines }
 
 // Ticker returns the hub that ticks are published to.
 func (s *Server) Ticker() *TickerHub { return s.ticker }
@@ -166,5 +194,6 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	s.ticker.Wait(ctx)
+	s.machines.Wait(ctx)
 	return err
 }

@@ -55,7 +55,7 @@ func (f *fair) connect(t *testing.T, m *coinop.Machine) {
 }
 
 func (f *fair) debit(p *coinop.Person, product, machine int64, code int) (*coinop.Command, error) {
-	return f.s.Debit(f.ctx, coinop.DebitRequest{PersonID: p.ID, ProductID: product, MachineID: machine, Code: code, Timeout: f.timeout})
+	return f.s.Debit(f.ctx, coinop.DebitRequest{PersonID: p.ID, ProductID: product, MachineID: machine, Code: code, CodeTimeout: f.timeout, CoinTimeout: f.timeout})
 }
 
 func (f *fair) mfa(p *coinop.Person, op int64, code int) (*coinop.Command, *coinop.Settled, error) {
@@ -64,7 +64,7 @@ func (f *fair) mfa(p *coinop.Person, op int64, code int) (*coinop.Command, *coin
 
 func (f *fair) report(t *testing.T, m *coinop.Machine, state string, op int64) *coinop.Settled {
 	t.Helper()
-	st, err := f.s.Report(f.ctx, coinop.MachineReport{MachineID: m.ID, State: state, OperationID: op})
+	st, err := f.s.Report(f.ctx, coinop.MachineReport{MachineID: m.ID, State: state, OperationID: op, Arcade: 1})
 	if err != nil {
 		t.Fatalf("report %s %d: %v", state, op, err)
 	}
@@ -317,6 +317,8 @@ func testArcade(t *testing.T, open Open) {
 	wantCode(t, "arcade busy", err, coinop.EFORBIDDEN)
 	_, _, err = f.mfa(f.ana, cmd.Op.ID, 0)
 	wantCode(t, "mfa on an arcade", err, coinop.EFORBIDDEN)
+	_, err = f.s.Report(f.ctx, coinop.MachineReport{MachineID: f.arcade.ID, State: "coin", OperationID: cmd.Op.ID, Arcade: 2})
+	wantCode(t, "coin for another arcade", err, coinop.EINVALID)
 	if st := f.report(t, f.arcade, "coin", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusCompleted {
 		t.Fatalf("coin inserted: %+v", st)
 	}

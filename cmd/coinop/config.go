@@ -37,6 +37,9 @@ type Config struct {
 	TransferWindow    time.Duration
 	Timezone          string
 	PublicURL         string
+	CodeTimeout       time.Duration
+	CoinTimeout       time.Duration
+	ReportTimeout     time.Duration
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -71,6 +74,9 @@ func (c *Config) settings() []setting {
 		{flag: "credit-window", env: "COINOP_CREDIT_WINDOW", usage: "one credit per game and player per window; 0 turns the rule off", dur: &c.CreditWindow},
 		{flag: "transfer-window", env: "COINOP_TRANSFER_WINDOW", usage: "one transfer per sender per window; 0 turns the rule off", dur: &c.TransferWindow},
 		{flag: "timezone", env: "COINOP_TIMEZONE", usage: "the fair's time zone, for statements", str: &c.Timezone},
+		{flag: "code-timeout", env: "COINOP_CODE_TIMEOUT", usage: "how long a vending machine's 2-digit code is valid", dur: &c.CodeTimeout},
+		{flag: "coin-timeout", env: "COINOP_COIN_TIMEOUT", usage: "how long an arcade has to confirm a coin before the debit is voided", dur: &c.CoinTimeout},
+		{flag: "report-timeout", env: "COINOP_REPORT_TIMEOUT", usage: "after a release, how long a machine has to report before the operation is marked unknown", dur: &c.ReportTimeout},
 		{flag: "public-url", env: "COINOP_PUBLIC_URL", usage: "external URL of this server (OIDC redirect, links); default http://localhost:PORT", str: &c.PublicURL},
 		{flag: "revocation-interval", env: "COINOP_REVOCATION_INTERVAL", usage: "how often to reload revoked API keys", dur: &c.RevocationInterval},
 	}
@@ -83,6 +89,7 @@ func DefaultConfig() Config {
 		PriceInterval: 2 * time.Second, RevocationInterval: time.Second,
 		OIDCIssuer: "https://accounts.google.com", CreditLimit: 1000, CreditWindow: 5 * time.Minute,
 		TransferWindow: 5 * time.Minute, Timezone: "America/Sao_Paulo",
+		CodeTimeout: 30 * time.Second, CoinTimeout: 30 * time.Second, ReportTimeout: 2 * time.Minute,
 	}
 }
 
@@ -163,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CreditLimit < 1 || c.CreditWindow < 0 || c.TransferWindow < 0 {
 		errs = append(errs, errors.New("credit-limit must be at least 1 and windows not negative"))
+	}
+	if c.CodeTimeout <= 0 || c.CoinTimeout <= 0 || c.ReportTimeout <= 0 {
+		errs = append(errs, errors.New("code, coin and report timeouts must be positive"))
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone: %w", err))

@@ -60,16 +60,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := coinophttp.NewServer(coinophttp.Options{
 		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
-		Store: store, Bank: bankOptions(cfg),
+		Store: store, Bank: bankOptions(cfg), Events: inmem.NewPubSub(),
+		Vending: coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
 		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
 	})
 	hub := srv.Ticker()
 	revocations.OnRevoke(hub.CloseKey)
+	revocations.OnRevoke(srv.Machines().CloseKey)
 
 	bg, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	go revocations.Watch(bg, cfg.RevocationInterval)
 	go pruneIdempotencyKeys(bg, store, log)
+	go srv.RunSweeper(bg, time.Second)
 	source := newPriceSource(bg, cfg, log, reg)
 	b := &ticker.Broadcaster{Source: source, Interval: cfg.Tick, Publish: hub.Publish, Observe: hub.ObserveTick}
 	b.Step(bg, time.Now()) // so the first client gets a snapshot at once

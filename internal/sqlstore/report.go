@@ -108,6 +108,9 @@ func (s *Store) coin(ctx context.Context, tx *sql.Tx, m *machineRow, r coinop.Ma
 	if err != nil || o.status != coinop.StatusPending {
 		return nil, err
 	}
+	if r.Arcade != o.slot.Int64 {
+		return nil, coinop.Errorf(coinop.EINVALID, "operation %d is for arcade %d, not %d", o.id, o.slot.Int64, r.Arcade)
+	}
 	return s.settle(ctx, tx, o, coinop.StatusCompleted, "")
 }
 

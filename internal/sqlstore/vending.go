@@ -124,9 +124,13 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, r coinop.DebitRequest, m *
 	op := &coinop.Operation{Kind: coinop.OpDebit, FromID: r.PersonID, ToID: coinop.BankID, ProductID: p.ID, ProductName: p.Name,
 		Value: p.Price, Status: coinop.StatusPending, CreatedAt: fromMS(ms(now))}
 	code := sql.NullInt64{Int64: int64(r.Code), Valid: m.kind == coinop.KindVending}
+	timeout := r.CodeTimeout
+	if m.kind == coinop.KindArcade {
+		timeout = r.CoinTimeout
+	}
 	err = s.row(ctx, tx, `INSERT INTO operations (kind, from_id, to_id, product_id, value, status, created_at, machine_id, slot, code, expires_at)
 		VALUES ('debit', $1, 1, $2, $3, 'pending', $4, $5, $6, $7, $8) RETURNING id`,
-		r.PersonID, p.ID, p.Price, ms(now), m.id, slot, code, ms(now.Add(r.Timeout))).Scan(&op.ID)
+		r.PersonID, p.ID, p.Price, ms(now), m.id, slot, code, ms(now.Add(timeout))).Scan(&op.ID)
 	if err != nil {
 		return nil, err
 	}

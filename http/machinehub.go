@@ -1,0 +1,196 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coinop/coinop"
+	"github.com/gorilla/websocket"
+)
+
+// Machine socket timing.
+const (
+	machinePing      = 10 * time.Second // server pings
+	machinePongWait  = 20 * time.Second // silent this long after a ping: disconnected
+	machineLease     = 30 * time.Second // how long a connection counts in the database
+	machineSendWait  = 2 * time.Second  // a command not written by then is not delivered
+	machineReadLimit = 16 << 10
+)
+
+// errNotDelivered: the machine is not connected here or did not take it.
+var errNotDelivered = errors.New("machine not connected")
+
+// MachineHub holds the machines' sockets: one per machine, a newer one
+// replacing the older.
+type MachineHub struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	by  map[int64]*machineConn
+	wg  sync.WaitGroup
+}
+
+func newMachineHub(log *slog.Logger) *MachineHub {
+	return &MachineHub{log: log, by: map[int64]*machineConn{}}
+}
+
+// machineConn is one machine's socket. Only its writer goroutine writes.
+type machineConn struct {
+	m       *coinop.Machine
+	keyID   int64
+	conn    *websocket.Conn
+	out     chan outFrame
+	closing chan closeFrame
+	done    chan struct{} // the reader stopped
+}
+
+type outFrame struct {
+	data   []byte
+	result chan error // nil: nobody waits
+}
+
+// Send writes a frame to the machine and returns once it is written, or
+// errNotDelivered.
+func (h *MachineHub) Send(ctx context.Context, machineID int64, frame []byte) error {
+	h.mu.Lock()
+	c := h.by[machineID]
+	h.mu.Unlock()
+	if c == nil {
+		return errNotDelivered
+	}
+	res := make(chan error, 1)
+	select {
+	case c.out <- outFrame{frame, res}:
+	default:
+		return errNotDelivered // the machine is not keeping up
+	}
+	t := time.NewTimer(machineSendWait)
+	defer t.Stop()
+	select {
+	case err := <-res:
+		return err
+	case <-t.C:
+		return errNotDelivered
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// register makes c the machine's socket, closing the one it replaces.
+func (h *MachineHub) register(c *machineConn) {
+	h.mu.Lock()
+	old := h.by[c.m.ID]
+	h.by[c.m.ID] = c
+	h.wg.Add(1)
+	h.mu.Unlock()
+	if old != nil {
+		old.requestClose(CloseReplaced, "replaced by a newer connection")
+	}
+}
+
+// unregister removes c, and reports whether it was still the machine's
+// socket (not replaced).
+func (h *MachineHub) unregister(c *machineConn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.wg.Done()
+	if h.by[c.m.ID] == c {
+		delete(h.by, c.m.ID)
+		return true
+	}
+	return false
+}
+
+// CloseKey closes the socket opened with a revoked key.
+func (h *MachineHub) CloseKey(keyID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.by {
+		if c.keyID == keyID {
+			c.requestClose(CloseKeyRevoked, "key revoked")
+		}
+	}
+}
+
+// Connected reports whether the machine holds a socket here.
+func (h *MachineHub) Connected(machineID int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.by[machineID] != nil
+}
+
+// Shutdown closes every machine socket with 1001.
+func (h *MachineHub) Shutdown() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.by {
+		c.requestClose(websocket.CloseGoingAway, "server shutting down")
+	}
+}
+
+// Wait waits for every socket to end, or ctx.
+func (h *MachineHub) Wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+func (c *machineConn) requestClose(code int, reason string) {
+	select {
+	case c.closing <- closeFrame{code, reason}:
+	default:
+	}
+}
+
+// writeLoop writes queued frames and pings; it renews the machine's lease.
+func (c *machineConn) writeLoop(renew func()) {
+	defer c.conn.Close()
+	defer c.drain()
+	ping := time.NewTicker(machinePing)
+	defer ping.Stop()
+	for {
+		var err error
+		select {
+		case f := <-c.out:
+			c.conn.SetWriteDeadline(time.Now().Add(machineSendWait))
+			err = c.conn.WriteMessage(websocket.TextMessage, f.data)
+			if f.result != nil {
+				f.result <- err
+			}
+		case <-ping.C:
+			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(machineSendWait))
+			renew()
+		case cf := <-c.closing:
+			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(cf.code, cf.reason), time.Now().Add(time.Second))
+			select {
+			case <-c.done:
+			case <-time.After(time.Second):
+			}
+			return
+		case <-c.done:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// drain answers the commands still queued when the socket ends.
+func (c *machineConn) drain() {
+	for {
+		select {
+		case f := <-c.out:
+			if f.result != nil {
+				f.result <- errNotDelivered
+			}
+		default:
+			return
+		}
+	}
+}
