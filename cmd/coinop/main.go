@@ -6,6 +6,8 @@
 //	coinop apikey list
 //	coinop apikey revoke ID
 //	coinop operator grant EMAIL | --id N
+//	coinop machine add --name NAME --kind vending|arcade
+//	coinop machine run --url URL --key KEY --kind vending|arcade [--on-release CMD] [--on-coin CMD]
 //	coinop bench ticker [--clients N] [--duration D] [--url URL] [--key KEY]
 //
 // Global flags may stand before or after the command.
@@ -62,6 +64,7 @@ type command struct {
 type cmdOptions struct {
 	user, role string
 	id         int64
+	machine    machineOptions
 	bench      benchOptions
 }
 
@@ -88,7 +91,10 @@ func commands() []command {
 			flags: func(fs *flag.FlagSet, o *cmdOptions) {
 				fs.Int64Var(&o.id, "id", 0, "the person's id, instead of an e-mail")
 			}},
+		{words: []string{"machine", "add"}, help: "add a machine; prints its id and its API key (shown once)", run: runMachineAdd, flags: bindMachineAddFlags},
+		{words: []string{"machine", "run"}, help: "run the reference machine client (shows the code, releases a slot or inserts a coin)", run: runMachineRun, flags: bindMachineRunFlags},
 		{words: []string{"bench", "ticker"}, help: "load-test the ticker WebSocket of a running server", run: runBenchTicker, flags: bindBenchFlags},
+		{words: []string{"bench", "wallet"}, help: benchWalletHelp, run: runBenchWallet, flags: bindBenchWalletFlags},
 	}
 }
 
@@ -138,9 +144,18 @@ func newFlagSet(cfg *Config, o *cmdOptions, cmds ...command) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	cfg.bind(fs)
 	for _, c := range cmds {
-		if c.flags != nil {
-			c.flags(fs, o)
+		if c.flags == nil {
+			continue
 		}
+		// Commands may share flag names (--url): the first definition
+		// serves all in the first pass; the second pass has one command.
+		own := flag.NewFlagSet("", flag.ContinueOnError)
+		c.flags(own, o)
+		own.VisitAll(func(f *flag.Flag) {
+			if fs.Lookup(f.Name) == nil {
+				fs.Var(f.Value, f.Name, f.Usage)
+			}
+		})
 	}
 	return fs
 }

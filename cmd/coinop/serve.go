@@ -61,7 +61,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
 		Store: store, Bank: bankOptions(cfg), Events: inmem.NewPubSub(),
-		Vending: coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
+		Vending:  coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
 		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
 	})
 	hub := srv.Ticker()
