@@ -373,3 +373,68 @@ func TestMachineCredentials(t *testing.T) {
 		c3.Close()
 	}
 }
+
+// TestMachineDisconnects: before the release the hold is voided at once;
+// after it, the machine's late report settles the operation.
+func TestMachineDisconnects(t *testing.T) {
+	s := openShop(t, "--report-timeout", "1h")
+	_, m := s.call(t, "POST", "/api/v2/admin/machines", s.opTok, `{"name":"V2","kind":"vending"}`)
+	id, key := int64(m["machine"].(float64)), m["api_key"].(string)
+	s.stock(t, id, 1, s.chips, 5)
+	read := func(c *websocket.Conn) map[string]map[string]any {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var f map[string]map[string]any
+		if err := c.ReadJSON(&f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	debit := func(c *websocket.Conn) (float64, string) {
+		_, body := s.call(t, "POST", "/api/v2/debit", s.anaTok, fmt.Sprintf(`{"product":%d,"machine":%d}`, s.chips, id))
+		f := read(c)["stateMFA"]
+		if f == nil || f["operation"] != body["operation"] {
+			t.Fatalf("stateMFA %v for debit %v", f, body)
+		}
+		return body["operation"].(float64), fmt.Sprint(f["code"])
+	}
+	c, _, err := rawMachine(t, s, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WriteMessage(websocket.TextMessage, []byte(`{"stateUpdate":{"state":"idle","operation":0}}`))
+	s.waitConnected(t, id, true)
+	op, _ := debit(c)
+	c.Close() // gone before the code
+	eventually(t, "void on disconnect", func() bool { return s.opStatus(t, s.anaTok, op) == "voided" })
+	if b := s.balance(t, s.anaTok); b != 20 {
+		t.Fatalf("hold not released: %v", b)
+	}
+
+	c, _, _ = rawMachine(t, s, key)
+	s.waitConnected(t, id, true)
+	op, code := debit(c)
+	c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(`{"stateUpdate":{"state":"mfa","operation":%v}}`, op)))
+	s.call(t, "POST", "/api/v2/mfa", s.anaTok, fmt.Sprintf(`{"operation":%v,"code":%s}`, op, code))
+	if f := read(c)["stateReleasing"]; f == nil || f["product"] != 1.0 {
+		t.Fatalf("stateReleasing %v", f)
+	}
+	c.Close() // gone after the release: the outcome is the machine's to report
+	s.waitConnected(t, id, false)
+	if st := s.opStatus(t, s.anaTok, op); st != "pending" {
+		t.Fatalf("after a disconnect past the release: %s", st)
+	}
+	c, _, _ = rawMachine(t, s, key)
+	defer c.Close()
+	// Reordered and duplicated: idle arrives before releasing, twice.
+	for _, f := range []string{`{"stateUpdate":{"state":"idle","operation":%v}}`, `{"stateUpdate":{"state":"idle","operation":%v}}`, `{"stateUpdate":{"state":"releasing","operation":%v}}`} {
+		c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(f, op)))
+	}
+	eventually(t, "the late report settles", func() bool { return s.opStatus(t, s.anaTok, op) == "completed" })
+	time.Sleep(100 * time.Millisecond)
+	if b := s.balance(t, s.anaTok); b != 15 {
+		t.Fatalf("balance %v, want 15: charged once", b)
+	}
+	if q := s.machineField(t, id, "stock").([]any)[0].(map[string]any)["quantity"]; q != 4.0 {
+		t.Fatalf("stock %v, want 4: released once", q)
+	}
+}
