@@ -14,6 +14,9 @@ func (s *Server) routes() {
 	if s.opts.Store != nil {
 		s.bankRoutes()
 	}
+	if s.opts.Store != nil && s.opts.Demo != nil {
+		s.demoRoutes()
+	}
 	m.Handle("/api/", s.notFound())
 	m.Handle("/auth/", s.notFound())
 	m.Handle("/ws/", s.notFound())

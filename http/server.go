@@ -41,6 +41,9 @@ type Options struct {
 	Bank     BankOptions
 	Events   coinop.PubSub // people's live events; default in-process
 	Vending  VendingOptions
+	// Demo, when set, turns on the demo's routes: the development login,
+	// games that pay, the simulated machines' screens. Only --demo sets it.
+	Demo DemoMachines
 }
 
 // VendingOptions are the machines' rules.

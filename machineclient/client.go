@@ -31,6 +31,8 @@ type Client struct {
 	Release func(ctx context.Context, slot int64) error
 	Coin    func(ctx context.Context, arcade int64) error
 	Display io.Writer // the machine's screen; nil: nothing shown
+	// OnEvent, if set, hears what the machine does (for the demo's page).
+	OnEvent func(Event)
 	Log     *slog.Logger
 	// Backoff bounds the wait between reconnections.
 	MinBackoff, MaxBackoff time.Duration
@@ -60,6 +62,22 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, c.maxBackoff())
+	}
+}
+
+// Event is something the machine did or showed.
+type Event struct {
+	Kind      string // connected, disconnected, code, releasing, released, cancelled, coin
+	Username  string
+	Code      int
+	Operation int64
+	Slot      int64 // the slot released, or the arcade's number
+	Text      string
+}
+
+func (c *Client) emit(e Event) {
+	if c.OnEvent != nil {
+		c.OnEvent(e)
 	}
 }
 
@@ -108,6 +126,8 @@ func (c *Client) session(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	c.log().Info("machine connected", "url", url)
+	c.emit(Event{Kind: "connected"})
+	defer c.emit(Event{Kind: "disconnected"})
 	if c.Kind == coinop.KindVending {
 		c.show("Olá! Escolha um produto no app.")
 		if err := send(conn, "stateUpdate", map[string]any{"state": "idle", "operation": 0}); err != nil {

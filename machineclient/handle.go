@@ -43,11 +43,13 @@ func (c *Client) handle(ctx context.Context, conn *websocket.Conn, data []byte) 
 	switch {
 	case m.StateMFA != nil:
 		c.show("Olá, %s! Confirme a compra no app com o código %02d.", m.StateMFA.Username, m.StateMFA.Code)
+		c.emit(Event{Kind: "code", Username: m.StateMFA.Username, Code: m.StateMFA.Code, Operation: m.StateMFA.Operation})
 		return send(conn, "stateUpdate", map[string]any{"state": "mfa", "operation": m.StateMFA.Operation})
 	case m.StateReleasing != nil:
 		return c.release(ctx, conn, m.StateReleasing.Product, m.StateReleasing.Operation)
 	case m.StateCancel != nil:
 		c.show("Compra cancelada: %s", m.StateCancel.Reason)
+		c.emit(Event{Kind: "cancelled", Operation: m.StateCancel.Operation, Text: m.StateCancel.Reason})
 		return send(conn, "stateUpdate", map[string]any{"state": "idle", "operation": 0})
 	case m.CoinInsert != nil:
 		return c.coin(ctx, conn, m.CoinInsert.Arcade, m.CoinInsert.Operation)
@@ -62,6 +64,7 @@ func (c *Client) release(ctx context.Context, conn *websocket.Conn, slot, op int
 		return err
 	}
 	c.show("Liberando o produto da posição %d...", slot)
+	c.emit(Event{Kind: "releasing", Operation: op, Slot: slot})
 	if err := c.act(ctx, c.Release, slot); err != nil {
 		// The product may not have dropped: report nothing, so an operator
 		// settles the operation.
@@ -69,6 +72,7 @@ func (c *Client) release(ctx context.Context, conn *websocket.Conn, slot, op int
 		return nil
 	}
 	c.show("Pronto! Bom apetite.")
+	c.emit(Event{Kind: "released", Operation: op, Slot: slot})
 	return send(conn, "stateUpdate", map[string]any{"state": "idle", "operation": op})
 }
 
@@ -78,6 +82,7 @@ func (c *Client) coin(ctx context.Context, conn *websocket.Conn, arcade, op int6
 		return nil
 	}
 	c.show("Crédito inserido no fliperama %d.", arcade)
+	c.emit(Event{Kind: "coin", Operation: op, Slot: arcade})
 	return send(conn, "coinInserted", map[string]any{"arcade": arcade, "operation": op})
 }
 

@@ -40,6 +40,7 @@ type Config struct {
 	CodeTimeout       time.Duration
 	CoinTimeout       time.Duration
 	ReportTimeout     time.Duration
+	Demo              bool
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -48,6 +49,7 @@ type setting struct {
 	str              *string
 	dur              *time.Duration
 	num              *int64
+	on               *bool
 	secret           bool // also read from ENV_FILE
 }
 
@@ -74,6 +76,7 @@ func (c *Config) settings() []setting {
 		{flag: "credit-window", env: "COINOP_CREDIT_WINDOW", usage: "one credit per game and player per window; 0 turns the rule off", dur: &c.CreditWindow},
 		{flag: "transfer-window", env: "COINOP_TRANSFER_WINDOW", usage: "one transfer per sender per window; 0 turns the rule off", dur: &c.TransferWindow},
 		{flag: "timezone", env: "COINOP_TIMEZONE", usage: "the fair's time zone, for statements", str: &c.Timezone},
+		{flag: "demo", env: "COINOP_DEMO", usage: "demo mode: a demo catalogue, simulated machines and a development login (never in production)", on: &c.Demo},
 		{flag: "code-timeout", env: "COINOP_CODE_TIMEOUT", usage: "how long a vending machine's 2-digit code is valid", dur: &c.CodeTimeout},
 		{flag: "coin-timeout", env: "COINOP_COIN_TIMEOUT", usage: "how long an arcade has to confirm a coin before the debit is voided", dur: &c.CoinTimeout},
 		{flag: "report-timeout", env: "COINOP_REPORT_TIMEOUT", usage: "after a release, how long a machine has to report before the operation is marked unknown", dur: &c.ReportTimeout},
@@ -128,6 +131,12 @@ func (s setting) set(v string) error {
 			return err
 		}
 		*s.dur = d
+	case s.on != nil:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		*s.on = b
 	default:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -147,6 +156,8 @@ func (c *Config) bind(fs *flag.FlagSet) {
 			fs.StringVar(s.str, s.flag, *s.str, usage)
 		case s.dur != nil:
 			fs.DurationVar(s.dur, s.flag, *s.dur, usage)
+		case s.on != nil:
+			fs.BoolVar(s.on, s.flag, *s.on, usage)
 		default:
 			fs.Int64Var(s.num, s.flag, *s.num, usage)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coinop/coinop"
+	"github.com/coinop/coinop/demo"
 	coinophttp "github.com/coinop/coinop/http"
 	"github.com/coinop/coinop/inmem"
 	"github.com/coinop/coinop/metrics"
@@ -57,12 +58,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var sims *demo.Machines
+	if cfg.Demo {
+		sims = demo.NewMachines()
+		log.Warn("DEMO MODE: development login for anyone, simulated machines; never use it for a real fair")
+	}
 	srv := coinophttp.NewServer(coinophttp.Options{
 		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
 		Store: store, Bank: bankOptions(cfg), Events: inmem.NewPubSub(),
 		Vending:  coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
 		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
+		Demo: demoMachines(sims),
 	})
 	hub := srv.Ticker()
 	revocations.OnRevoke(hub.CloseKey)
@@ -84,6 +91,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log.Info("listening", "addr", ln.Addr().String(), "db", storeKind(cfg), "tick", cfg.Tick)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if sims != nil {
+		if err := startDemo(bg, store, sims, ln.Addr(), log); err != nil {
+			return err
+		}
+	}
 
 	select {
 	case err := <-served:
@@ -162,4 +174,25 @@ func pruneIdempotencyKeys(ctx context.Context, store coinop.WalletService, log *
 			}
 		}
 	}
+}
+
+// demoMachines is the demo's screens for the server, or nil.
+func demoMachines(d *demo.Machines) coinophttp.DemoMachines {
+	if d == nil {
+		return nil
+	}
+	return d
+}
+
+// startDemo seeds the demo catalogue and runs its simulated machines
+// against this server.
+func startDemo(ctx context.Context, store coinop.Store, sims *demo.Machines, addr net.Addr, log *slog.Logger) error {
+	ms, err := demo.Seed(ctx, store)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	sims.Run(ctx, "http://127.0.0.1:"+port, ms, log)
+	log.Info("demo ready: open /app/ to buy, /machines/ to watch the machines, /admin/ as an operator", "machines", len(ms))
+	return nil
 }
