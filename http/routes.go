@@ -34,7 +34,9 @@ func (s *Server) bankRoutes() {
 	m.Handle("GET /api/v2/auth/login", s.handleAuthLogin())
 	m.Handle("GET /api/v2/auth/callback", s.handleAuthCallback())
 	m.Handle("POST /api/v2/auth/logout", s.handleAuthLogout())
+	m.Handle("GET /api/v2/config", s.handleConfig())
 	m.Handle("GET /api/v2/me", s.cors(s.handleMe()))
+	m.Handle("GET /api/v2/machines", s.cors(s.handleShopMachines()))
 	m.Handle("POST /api/v2/credit", s.cors(s.handleCredit()))
 	m.Handle("POST /api/v2/transfer", s.cors(s.handleTransfer()))
 	m.Handle("GET /api/v2/balance", s.cors(s.handleBalance()))
@@ -62,4 +64,7 @@ func (s *Server) bankRoutes() {
 	m.Handle("POST /api/v2/admin/issue", s.handleAdminCredit(true))
 	m.Handle("GET /api/v2/admin/bank", s.handleBank())
 	m.Handle("GET /api/v2/admin/audit", s.handleAudit())
+	m.Handle("GET /api/v2/admin/apikeys", s.handleAPIKeys())
+	m.Handle("POST /api/v2/admin/apikeys", s.handleCreateAPIKey())
+	m.Handle("DELETE /api/v2/admin/apikeys/{id}", s.handleRevokeAPIKey())
 }

@@ -128,3 +128,30 @@ func TestDemoWalkthrough(t *testing.T) {
 		t.Fatalf("balance %v after winning %v and buying at %v", me["balance"], won["value"], chips["price"])
 	}
 }
+
+func TestShopAndKeysAPI(t *testing.T) {
+	s := openShop(t)
+	if status, raw, _ := s.raw(t, "GET", "/api/v2/machines", s.anaTok, ""); status != 200 || !strings.Contains(string(raw), `"name":"Chips","image":"","price":5,"quantity":2`) || !strings.Contains(string(raw), `"connected":true`) {
+		t.Fatalf("machines for players: %d %s", status, raw)
+	}
+	if status, raw, _ := s.raw(t, "GET", "/api/v2/config", "", ""); status != 200 || !strings.Contains(string(raw), `"timezone":"America/Sao_Paulo"`) || !strings.Contains(string(raw), `"demo":false`) {
+		t.Fatalf("config: %s", raw)
+	}
+	status, k := s.call(t, "POST", "/api/v2/admin/apikeys", s.opTok, `{"user":"kiosk"}`)
+	if status != 201 || !strings.HasPrefix(k["api_key"].(string), "cok_") || k["role"] != "user" {
+		t.Fatalf("create key: %d %v", status, k)
+	}
+	if status, raw, _ := s.raw(t, "GET", "/api/v2/admin/apikeys", s.opTok, ""); status != 200 || strings.Contains(string(raw), k["api_key"].(string)) || !strings.Contains(string(raw), `"user":"kiosk"`) {
+		t.Fatalf("list keys: %s", raw)
+	}
+	if status, _ := s.call(t, "GET", "/api/v2/admin/apikeys", s.anaTok, ""); status != 403 {
+		t.Fatalf("non-operator: %d", status)
+	}
+	if status, _, _ := s.raw(t, "DELETE", fmt.Sprintf("/api/v2/admin/apikeys/%v", k["id"]), s.opTok, ""); status != 204 {
+		t.Fatalf("revoke: %d", status)
+	}
+	eventually(t, "the revoked key refused", func() bool {
+		status, _, _ := post(t, s.URL+"/auth/token", `{"api_key":"`+k["api_key"].(string)+`"}`)
+		return status == 401
+	})
+}
