@@ -133,6 +133,10 @@ func (s *Server) handleDemoMachines() http.Handler {
 
 func (s *Server) streamDemo(conn *websocket.Conn) {
 	defer conn.Close()
+	if !s.sockets.add(conn) {
+		return
+	}
+	defer s.sockets.remove(conn)
 	changed, cancel := s.opts.Demo.Subscribe()
 	defer cancel()
 	done := make(chan struct{})

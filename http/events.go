@@ -89,6 +89,10 @@ func (s *Server) handleEvents() http.Handler {
 
 func (s *Server) serveEvents(conn *websocket.Conn, personID int64) {
 	defer conn.Close()
+	if !s.sockets.add(conn) {
+		return
+	}
+	defer s.sockets.remove(conn)
 	events, cancel := s.opts.Events.Subscribe(coinop.PersonTopic(personID))
 	defer cancel()
 	done := make(chan struct{})

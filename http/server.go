@@ -86,6 +86,7 @@ type Server struct {
 	srv      *http.Server
 	ticker   *TickerHub
 	machines *MachineHub
+	sockets  socketSet // events and demo sockets
 	failures *failureLimiter
 	metrics  serverMetrics
 	now      func() time.Time
@@ -174,6 +175,7 @@ func NewServer(opts Options) *Server {
 	}
 	s.srv.RegisterOnShutdown(s.ticker.Shutdown)
 	s.srv.RegisterOnShutdown(s.machines.Shutdown)
+	s.srv.RegisterOnShutdown(s.sockets.shutdown)
 	return s
 }
 
@@ -198,5 +200,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	s.ticker.Wait(ctx)
 	s.machines.Wait(ctx)
+	s.sockets.wait(ctx)
 	return err
 }
