@@ -1,5 +1,10 @@
 package coinop
 
+import (
+	"context"
+	"strconv"
+)
+
 // PubSub carries events between the parts of coinop (and, with NATS,
 // between instances). Publish never blocks: a subscriber that cannot keep
 // up loses messages rather than slowing anyone down.
@@ -10,27 +15,25 @@ type PubSub interface {
 	Subscribe(topic string) (<-chan []byte, func())
 }
 
-// PersonTopic is the topic of a person's live events.
-func PersonTopic(personID int64) string { return "person." + itoa(personID) }
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+// Bus is a PubSub with request and reply: for a command that must reach
+// the one instance able to carry it out, and be acknowledged.
+type Bus interface {
+	PubSub
+	// Request sends data to the handler of topic and returns its answer;
+	// an error when no handler answers in time.
+	Request(ctx context.Context, topic string, data []byte) ([]byte, error)
+	// Handle answers requests on topic until the returned stop is called.
+	Handle(topic string, fn func(data []byte) []byte) (stop func(), err error)
 }
+
+// PersonTopic is the topic of a person's live events.
+func PersonTopic(personID int64) string { return "coinop.person." + strconv.FormatInt(personID, 10) }
+
+// MachineTopic is the topic of commands for a machine: handled by the
+// instance that holds its socket.
+func MachineTopic(machineID int64) string {
+	return "coinop.machine." + strconv.FormatInt(machineID, 10)
+}
+
+// TickerTopic carries the ticker's frames from the one publishing instance.
+const TickerTopic = "coinop.ticker"

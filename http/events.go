@@ -42,7 +42,7 @@ func (s *Server) announce(ctx context.Context, settled ...*coinop.Settled) {
 // publishOperation sends an operation's change, and the new balances, to
 // both people of the operation.
 func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, stage string) {
-	if s.opts.Events == nil {
+	if s.opts.Bus == nil {
 		return
 	}
 	data, _ := json.Marshal(event{"operation", operationEvent{s.statementEntries([]*coinop.Operation{op})[0], stage}})
@@ -50,10 +50,10 @@ func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, sta
 		if id == 0 || id == coinop.BankID {
 			continue
 		}
-		s.opts.Events.Publish(coinop.PersonTopic(id), data)
+		s.opts.Bus.Publish(coinop.PersonTopic(id), data)
 		if b, err := s.opts.Store.Balance(ctx, id); err == nil {
 			bal, _ := json.Marshal(event{"balance", map[string]int64{"balance": b}})
-			s.opts.Events.Publish(coinop.PersonTopic(id), bal)
+			s.opts.Bus.Publish(coinop.PersonTopic(id), bal)
 		}
 	}
 }
@@ -72,7 +72,7 @@ func (s *Server) handleEvents() http.Handler {
 		if err == nil && !websocket.IsWebSocketUpgrade(r) {
 			err = coinop.Errorf(coinop.EINVALID, "expected a WebSocket upgrade")
 		}
-		if err == nil && s.opts.Events == nil {
+		if err == nil && s.opts.Bus == nil {
 			err = coinop.Errorf(coinop.EUNAVAILABLE, "events are not available")
 		}
 		if err != nil {
@@ -93,7 +93,7 @@ func (s *Server) serveEvents(conn *websocket.Conn, personID int64) {
 		return
 	}
 	defer s.sockets.remove(conn)
-	events, cancel := s.opts.Events.Subscribe(coinop.PersonTopic(personID))
+	events, cancel := s.opts.Bus.Subscribe(coinop.PersonTopic(personID))
 	defer cancel()
 	done := make(chan struct{})
 	go func() { // read only to notice the client leave and answer its pings

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -27,23 +28,31 @@ var errNotDelivered = errors.New("machine not connected")
 // replacing the older.
 type MachineHub struct {
 	log *slog.Logger
+	bus coinop.Bus // reaches the instance holding a machine's socket
 	mu  sync.Mutex
 	by  map[int64]*machineConn
 	wg  sync.WaitGroup
 }
 
-func newMachineHub(log *slog.Logger) *MachineHub {
-	return &MachineHub{log: log, by: map[int64]*machineConn{}}
+func newMachineHub(log *slog.Logger, bus coinop.Bus) *MachineHub {
+	return &MachineHub{log: log, bus: bus, by: map[int64]*machineConn{}}
 }
+
+// Answers of a machine command over the bus.
+var (
+	commandOK     = []byte("ok")
+	commandFailed = []byte("not delivered")
+)
 
 // machineConn is one machine's socket. Only its writer goroutine writes.
 type machineConn struct {
-	m       *coinop.Machine
-	keyID   int64
-	conn    *websocket.Conn
-	out     chan outFrame
-	closing chan closeFrame
-	done    chan struct{} // the reader stopped
+	stopHandling func() // ends the bus handler of this machine's commands
+	m            *coinop.Machine
+	keyID        int64
+	conn         *websocket.Conn
+	out          chan outFrame
+	closing      chan closeFrame
+	done         chan struct{} // the reader stopped
 }
 
 type outFrame struct {
@@ -51,15 +60,30 @@ type outFrame struct {
 	result chan error // nil: nobody waits
 }
 
-// Send writes a frame to the machine and returns once it is written, or
-// errNotDelivered.
+// Send writes a frame to the machine and returns once it is written (by
+// this instance, or by the one holding the socket, which acknowledges it
+// over the bus), or errNotDelivered.
 func (h *MachineHub) Send(ctx context.Context, machineID int64, frame []byte) error {
 	h.mu.Lock()
 	c := h.by[machineID]
 	h.mu.Unlock()
-	if c == nil {
+	if c != nil {
+		return c.send(ctx, frame)
+	}
+	if h.bus == nil {
 		return errNotDelivered
 	}
+	ctx, cancel := context.WithTimeout(ctx, machineSendWait)
+	defer cancel()
+	answer, err := h.bus.Request(ctx, coinop.MachineTopic(machineID), frame)
+	if err != nil || string(answer) != string(commandOK) {
+		return errNotDelivered
+	}
+	return nil
+}
+
+// send queues a frame on this socket and waits until it is written.
+func (c *machineConn) send(ctx context.Context, frame []byte) error {
 	res := make(chan error, 1)
 	select {
 	case c.out <- outFrame{frame, res}:
@@ -80,6 +104,19 @@ func (h *MachineHub) Send(ctx context.Context, machineID int64, frame []byte) er
 
 // register makes c the machine's socket, closing the one it replaces.
 func (h *MachineHub) register(c *machineConn) {
+	if h.bus != nil {
+		h.announceConnection(c)
+		stop, err := h.bus.Handle(coinop.MachineTopic(c.m.ID), func(frame []byte) []byte {
+			if c.send(context.Background(), frame) != nil {
+				return commandFailed
+			}
+			return commandOK
+		})
+		if err != nil {
+			h.log.Error("machine commands over the bus", "machine", c.m.ID, "err", err)
+		}
+		c.stopHandling = stop
+	}
 	h.mu.Lock()
 	old := h.by[c.m.ID]
 	h.by[c.m.ID] = c
@@ -93,6 +130,9 @@ func (h *MachineHub) register(c *machineConn) {
 // unregister removes c, and reports whether it was still the machine's
 // socket (not replaced).
 func (h *MachineHub) unregister(c *machineConn) bool {
+	if c.stopHandling != nil {
+		c.stopHandling()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.wg.Done()
@@ -193,4 +233,28 @@ func (c *machineConn) drain() {
 			return
 		}
 	}
+}
+
+// announceConnection tells the other instances that this machine now
+// connects here, so that an older socket of it elsewhere closes (4409), and
+// listens for the same news about this socket.
+func (h *MachineHub) announceConnection(c *machineConn) {
+	topic := coinop.MachineTopic(c.m.ID) + ".connected"
+	token := []byte(fmt.Sprintf("%p-%d", c, time.Now().UnixNano()))
+	news, stop := h.bus.Subscribe(topic)
+	go func() {
+		defer stop()
+		for {
+			select {
+			case t := <-news:
+				if string(t) != string(token) {
+					c.requestClose(CloseReplaced, "replaced by a newer connection")
+					return
+				}
+			case <-c.done:
+				return
+			}
+		}
+	}()
+	h.bus.Publish(topic, token)
 }

@@ -39,8 +39,10 @@ type Options struct {
 	IDTokens IDTokenVerifier // verifies the identity provider's ID tokens
 	Login    LoginProvider   // the browser's OIDC code flow; nil disables it
 	Bank     BankOptions
-	Events   coinop.PubSub // people's live events; default in-process
-	Vending  VendingOptions
+	// Bus carries people's events, machine commands between instances and
+	// the ticker's frames; nil: no live events (ticker-only servers).
+	Bus     coinop.Bus
+	Vending VendingOptions
 	// Demo, when set, turns on the demo's routes: the development login,
 	// games that pay, the simulated machines' screens. Only --demo sets it.
 	Demo DemoMachines
@@ -165,7 +167,7 @@ func NewServer(opts Options) *Server {
 	s.metrics.series = map[routeStatus]*metrics.Value{}
 	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")
 	s.ticker = newTickerHub(opts.Ticker, opts.Metrics, opts.Log)
-	s.machines = newMachineHub(opts.Log)
+	s.machines = newMachineHub(opts.Log, opts.Bus)
 	s.routes()
 	s.srv = &http.Server{
 		Handler:           s,

@@ -89,6 +89,15 @@ func (h *TickerHub) Publish(t coinop.Tick, frame []byte) {
 	}
 }
 
+// Latest returns the newest tick's frame (unframed JSON is not kept: the
+// seq only), for a new ticker leader to continue from.
+func (h *TickerHub) Latest() uint64 {
+	if f := h.latest.Load(); f != nil {
+		return f.seq
+	}
+	return 0
+}
+
 // ObserveTick records the duration of one tick.
 func (h *TickerHub) ObserveTick(d time.Duration) { h.tickSeconds.Observe(d.Seconds()) }
 

@@ -2,6 +2,8 @@ package ticker
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -20,6 +22,10 @@ type Broadcaster struct {
 
 	seq uint64
 }
+
+// Resume makes the next tick's seq follow seq (a new leader continuing
+// where the old one stopped).
+func (b *Broadcaster) Resume(seq uint64) { b.seq = seq }
 
 // Run ticks until ctx ends.
 func (b *Broadcaster) Run(ctx context.Context) {
@@ -70,4 +76,28 @@ func EncodeFrame(t coinop.Tick) []byte {
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
+}
+
+// ParseFrame reads a frame made by EncodeFrame back into a tick.
+func ParseFrame(frame []byte) (coinop.Tick, error) {
+	var f struct {
+		Seq  uint64 `json:"seq"`
+		Data []struct {
+			Symbol    string      `json:"symbol"`
+			Price     json.Number `json:"price"`
+			Timestamp int64       `json:"timestamp"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(frame, &f); err != nil {
+		return coinop.Tick{}, err
+	}
+	t := coinop.Tick{Seq: f.Seq}
+	for _, p := range f.Data {
+		v, err := strconv.ParseFloat(string(p.Price), 64)
+		if err != nil {
+			return coinop.Tick{}, err
+		}
+		t.Prices = append(t.Prices, coinop.Price{Symbol: p.Symbol, Price: coinop.Cents(math.Round(v * 100)), Time: time.Unix(p.Timestamp, 0)})
+	}
+	return t, nil
 }

@@ -60,3 +60,14 @@ func (s *Sim) Prices(_ context.Context, now time.Time) []coinop.Price {
 	}
 	return out
 }
+
+// SetPrices continues the walk from prices (in Symbols order).
+func (s *Sim) SetPrices(prices []coinop.Price) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range prices {
+		if i < len(s.prices) && p.Price > 0 {
+			s.prices[i] = p.Price
+		}
+	}
+}

@@ -41,6 +41,7 @@ type Config struct {
 	CoinTimeout       time.Duration
 	ReportTimeout     time.Duration
 	Demo              bool
+	NATS              string
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -76,6 +77,7 @@ func (c *Config) settings() []setting {
 		{flag: "credit-window", env: "COINOP_CREDIT_WINDOW", usage: "one credit per game and player per window; 0 turns the rule off", dur: &c.CreditWindow},
 		{flag: "transfer-window", env: "COINOP_TRANSFER_WINDOW", usage: "one transfer per sender per window; 0 turns the rule off", dur: &c.TransferWindow},
 		{flag: "timezone", env: "COINOP_TIMEZONE", usage: "the fair's time zone, for statements", str: &c.Timezone},
+		{flag: "nats", env: "COINOP_NATS_URL", usage: "NATS server for several instances (events, machine commands, ticker); unset: in-process", str: &c.NATS},
 		{flag: "demo", env: "COINOP_DEMO", usage: "demo mode: a demo catalogue, simulated machines and a development login (never in production)", on: &c.Demo},
 		{flag: "code-timeout", env: "COINOP_CODE_TIMEOUT", usage: "how long a vending machine's 2-digit code is valid", dur: &c.CodeTimeout},
 		{flag: "coin-timeout", env: "COINOP_COIN_TIMEOUT", usage: "how long an arcade has to confirm a coin before the debit is voided", dur: &c.CoinTimeout},

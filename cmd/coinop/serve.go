@@ -58,6 +58,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	bus, closeBus, err := openBus(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeBus()
 	var sims *demo.Machines
 	if cfg.Demo {
 		sims = demo.NewMachines()
@@ -66,7 +71,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	srv := coinophttp.NewServer(coinophttp.Options{
 		Log: log, APIKeys: keys, Tokens: tokens, Revoked: revocations.Revoked,
 		Ready: store.Ping, Metrics: reg, AllowedOrigins: cfg.Origins(),
-		Store: store, Bank: bankOptions(cfg), Events: inmem.NewPubSub(),
+		Store: store, Bank: bankOptions(cfg), Bus: bus,
 		Vending:  coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
 		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
 		Demo: demoMachines(sims),
@@ -81,9 +86,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	go pruneIdempotencyKeys(bg, store, log)
 	go srv.RunSweeper(bg, time.Second)
 	source := newPriceSource(bg, cfg, log, reg)
-	b := &ticker.Broadcaster{Source: source, Interval: cfg.Tick, Publish: hub.Publish, Observe: hub.ObserveTick}
-	b.Step(bg, time.Now()) // so the first client gets a snapshot at once
-	go b.Run(bg)
+	runTicker(bg, cfg, store, bus, hub, source)
 
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
