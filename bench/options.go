@@ -1,6 +1,8 @@
-// Package bench is coinop's load tool: it opens many ticker WebSocket
+// Package bench is coinop's load tool. Ticker opens many ticker WebSocket
 // clients against a running server, measures what they receive and what the
-// server spends, and prints a report.
+// server spends, and prints a report. Wallet drives the bank's HTTP API
+// (transfers, credits, balance reads) with its own OpenID provider, reports
+// throughput, latency and CPU, and then checks the money invariants.
 package bench
 
 import (

@@ -139,21 +139,24 @@ func (r *Report) writeMemory(w io.Writer, label, name string) {
 		label, bytesText(before), bytesText(after), bytesText(per))
 }
 
-func (r *Report) writeSelf(w io.Writer) {
-	cores, usable := r.SelfCPU.Seconds()/r.SelfWall.Seconds(), runtime.NumCPU()
+func (r *Report) writeSelf(w io.Writer) { writeSelfCPU(w, r.SelfCPU, r.SelfWall, r.Machine) }
+
+// writeSelfCPU prints this process's CPU over a window of wall and the
+// machine's, warning when either was saturated.
+func writeSelfCPU(w io.Writer, self, wall time.Duration, m machineCPU) {
+	cores, usable := self.Seconds()/wall.Seconds(), runtime.NumCPU()
 	fmt.Fprintf(w, "load tool (this process)\n")
 	fmt.Fprintf(w, "  cpu                   %.2f core-s in %.2fs = %.2f cores (may use %d CPUs)\n",
-		r.SelfCPU.Seconds(), r.SelfWall.Seconds(), cores, usable)
+		self.Seconds(), wall.Seconds(), cores, usable)
 	if cores > 0.8*float64(usable) {
 		fmt.Fprintf(w, "  warning: the load tool is near saturating its CPUs; results may reflect the client\n")
 	}
-	m := r.Machine
 	if !m.ok || m.cpus == 0 {
 		return
 	}
-	busy := m.busy.Seconds() / r.SelfWall.Seconds()
+	busy := m.busy.Seconds() / wall.Seconds()
 	fmt.Fprintf(w, "machine (all processes, /proc/stat)\n")
-	fmt.Fprintf(w, "  cpu busy              %.2f of %d CPUs (steal %.2f)\n", busy, m.cpus, m.steal.Seconds()/r.SelfWall.Seconds())
+	fmt.Fprintf(w, "  cpu busy              %.2f of %d CPUs (steal %.2f)\n", busy, m.cpus, m.steal.Seconds()/wall.Seconds())
 	if busy > 0.9*float64(m.cpus) {
 		fmt.Fprintf(w, "  warning: the machine's CPUs were saturated; a server on this machine competed with the load tool\n")
 	}

@@ -4,12 +4,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
 
 	"github.com/coinop/coinop/bench"
 )
 
-// benchOptions are the flags of coinop bench ticker.
-type benchOptions struct{ bench.Options }
+// benchOptions are the flags of coinop bench ticker and bench wallet.
+type benchOptions struct {
+	bench.Options
+	Wallet bench.WalletOptions
+}
 
 func bindBenchFlags(fs *flag.FlagSet, o *cmdOptions) {
 	b, d := &o.bench.Options, bench.DefaultOptions()
@@ -35,4 +42,72 @@ func runBenchTicker(ctx context.Context, e *env, args []string) error {
 		return usageError{err.Error()}
 	}
 	return bench.Ticker(ctx, o, e.stdout)
+}
+
+// benchWalletHelp is the help line of bench wallet: what the server needs.
+var benchWalletHelp = "load-test the bank API of a running server, then check the money invariants\n" +
+	helpIndent + "(also in the store with --data/--db); start the server on a fresh database with\n" +
+	helpIndent + bench.ServerFlags(bench.DefaultWalletOptions().IssuerAddr)
+
+// helpIndent aligns a continued help line under the first (printHelp).
+const helpIndent = "                         "
+
+func bindBenchWalletFlags(fs *flag.FlagSet, o *cmdOptions) {
+	b, d := &o.bench.Wallet, bench.DefaultWalletOptions()
+	fs.StringVar(&b.URL, "url", d.URL, "base URL of the server under test (default "+d.URL+")")
+	fs.StringVar(&b.IssuerAddr, "issuer-addr", d.IssuerAddr, "loopback address of the bench's OpenID provider, the server's --oidc-issuer (default "+d.IssuerAddr+")")
+	fs.IntVar(&b.Players, "players", d.Players, fmt.Sprintf("players logged in and funded before the window (default %d)", d.Players))
+	fs.IntVar(&b.Concurrency, "concurrency", d.Concurrency, fmt.Sprintf("workers, one request at a time each (default %d)", d.Concurrency))
+	fs.DurationVar(&b.Duration, "duration", d.Duration, fmt.Sprintf("length of the measured window (default %s)", d.Duration))
+	fs.StringVar(&b.Mix, "mix", d.Mix, "weights of transfer, credit and balance requests (default "+d.Mix+")")
+}
+
+func runBenchWallet(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("bench wallet takes no arguments, got %q", args)}
+	}
+	o := e.opts.bench.Wallet
+	if err := o.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	if storeGiven(&e.cfg) {
+		cfg := e.cfg
+		o.StoreLabel = storeLabel(&cfg)
+		o.CheckStore = func(ctx context.Context) error { return checkStore(ctx, &cfg, e.stderr) }
+	}
+	return bench.Wallet(ctx, o, e.stdout)
+}
+
+// storeGiven reports whether --data or --db (or their environment
+// variables) name the server's database: a --db, or a data folder other than
+// the default. The commands only see the values, so --data ./data, the
+// default spelled out, reads as not given; the report then says the store was
+// not checked.
+func storeGiven(cfg *Config) bool {
+	return cfg.DB != "" || cfg.Data != DefaultConfig().Data
+}
+
+// checkStore opens the server's database as the server does and checks
+// the wallet's invariants in it.
+func checkStore(ctx context.Context, cfg *Config, stderr io.Writer) error {
+	s, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.CheckInvariants(ctx)
+}
+
+// storeLabel names the configured database without its password.
+func storeLabel(cfg *Config) string {
+	switch {
+	case strings.HasPrefix(cfg.DB, "postgres://"), strings.HasPrefix(cfg.DB, "postgresql://"):
+		if u, err := url.Parse(cfg.DB); err == nil {
+			return "postgres " + u.Redacted()
+		}
+		return "postgres"
+	case cfg.DB == "":
+		return "sqlite " + filepath.Join(cfg.Data, "coinop.db")
+	}
+	return "sqlite " + strings.TrimPrefix(cfg.DB, "sqlite://")
 }

@@ -4,6 +4,9 @@
 //
 // The provider has no login page: /authorize acts as the user consenting at
 // once, for the user set by SetUser, and redirects back with a code.
+//
+// It also runs outside tests (coinop bench wallet plays the identity
+// provider with it): New and NewAt take a TB, which *testing.T satisfies.
 package oidctest
 
 import (
@@ -15,11 +18,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 )
+
+// TB is what the provider needs of its test: testing.TB's Helper, Fatal
+// and Cleanup, so that *testing.T and *testing.B work as they are and a
+// program can bring its own. Fatal must not return (testing's stops the
+// goroutine; a program's may panic).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
 
 // rsaKey is a signing key and its kid.
 type rsaKey struct {
@@ -41,9 +54,10 @@ type User struct {
 // Provider is an OpenID provider served by an httptest.Server, closed when
 // the test ends. It is safe for concurrent use.
 type Provider struct {
-	t   testing.TB
-	srv *httptest.Server
-	ec  *ecdsa.PrivateKey // published under ECKeyID, for ES256 tokens
+	t      TB
+	srv    *httptest.Server
+	ec     *ecdsa.PrivateKey // published under ECKeyID, for ES256 tokens
+	kidTag string            // in every RSA kid: "" for New, random for NewAt
 
 	mu          sync.Mutex
 	keys        []rsaKey // the last signs; the last two are published
@@ -56,16 +70,54 @@ type Provider struct {
 // ECKeyID is the kid of the provider's P-256 key.
 const ECKeyID = "ec-1"
 
-// New starts a provider with a fresh RSA 2048 key and a P-256 key. Its
-// user is sub "user-1", user1@example.com, verified, until SetUser.
-func New(t testing.TB) *Provider {
+// New starts a provider with a fresh RSA 2048 key and a P-256 key, on a
+// loopback port of its own. Its user is sub "user-1", user1@example.com,
+// verified, until SetUser.
+func New(t TB) *Provider {
+	t.Helper()
+	return start(t, nil, "")
+}
+
+// NewAt is New served on addr, a fixed loopback address such as
+// 127.0.0.1:18095, so that a server configured with that issuer before the
+// provider existed can trust it. Its RSA kids carry a random tag
+// ("rsa-<tag>-1"): a verifier that cached the keys of an earlier provider
+// at the same address sees an unknown kid and fetches the new keys, where
+// a reused kid would fail as a bad signature. A non-loopback or busy
+// address is fatal.
+func NewAt(t TB, addr string) *Provider {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+		return nil
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		t.Fatal("oidctest: " + addr + " is not a loopback address")
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+		return nil
+	}
+	return start(t, ln, rand.Text()[:8]+"-")
+}
+
+// start builds a provider and serves it on ln (nil: a port of its own),
+// closing it in t's cleanup.
+func start(t TB, ln net.Listener, kidTag string) *Provider {
 	t.Helper()
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
 		t.Fatal(err)
+		return nil
 	}
 	p := &Provider{
-		t: t, ec: ec,
+		t: t, ec: ec, kidTag: kidTag,
 		clients: map[string]client{},
 		codes:   map[string]grant{},
 		user:    User{Sub: "user-1", Email: "user1@example.com", Name: "User One", GivenName: "User", EmailVerified: true},
@@ -76,7 +128,14 @@ func New(t testing.TB) *Provider {
 	mux.HandleFunc("GET /jwks", p.serveJWKS)
 	mux.HandleFunc("GET /authorize", p.serveAuthorize)
 	mux.HandleFunc("POST /token", p.serveToken)
-	p.srv = httptest.NewServer(mux) // binds 127.0.0.1
+	if ln == nil {
+		p.srv = httptest.NewServer(mux) // binds 127.0.0.1
+	} else {
+		p.srv = httptest.NewUnstartedServer(mux)
+		p.srv.Listener.Close()
+		p.srv.Listener = ln
+		p.srv.Start()
+	}
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -112,7 +171,7 @@ func (p *Provider) RotateKey() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.keys = append(p.keys, rsaKey{fmt.Sprintf("rsa-%d", len(p.keys)+1), key})
+	p.keys = append(p.keys, rsaKey{fmt.Sprintf("rsa-%s%d", p.kidTag, len(p.keys)+1), key})
 }
 
 // KeyID returns the kid of the current RSA signing key.

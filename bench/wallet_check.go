@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+)
+
+// Check is one verdict on the money after the window.
+type Check struct {
+	Name    string // what is checked
+	OK      bool
+	Skipped bool   // could not be decided; not a failure
+	Detail  string // the numbers, or why it failed
+}
+
+// check verifies the invariants through the API, then in the store.
+func (r *walletRun) check(ctx context.Context) {
+	rep := r.rep
+	sum, low, err := r.balances(ctx)
+	b, berr := r.api.bank(ctx, r.opAuth)
+	if err = errors.Join(err, berr); err != nil {
+		rep.Checks = append(rep.Checks, Check{Name: "api: read every player's balance and the bank", Detail: err.Error()})
+	} else {
+		rep.Checks = append(rep.Checks, conservation(sum, b), nonNegative(low, b), r.ledger(sum))
+	}
+	rep.Checks = append(rep.Checks, r.noServerErrors(), r.checkStore(ctx))
+}
+
+// checkStore runs o.CheckStore: the invariants in the server's database.
+func (r *walletRun) checkStore(ctx context.Context) Check {
+	if r.o.CheckStore == nil {
+		return Check{Name: "store: CheckInvariants", OK: true, Skipped: true,
+			Detail: "not checked: give the server's --data or --db"}
+	}
+	c := Check{Name: "store: CheckInvariants on " + r.o.StoreLabel, OK: true,
+		Detail: "balances + holds = issued, none negative, every balance and hold matches the history"}
+	if err := r.o.CheckStore(ctx); err != nil {
+		c.OK, c.Detail = false, err.Error()
+	}
+	return c
+}
+
+// conservation: with the bench's players the only people with money, the
+// players' balances and the bank's balance and holds add up to the money
+// issued.
+func conservation(players int64, b bankStatus) Check {
+	total := players + b.Balance + b.Held
+	return Check{
+		Name: "api: players + bank balance + bank held == issued",
+		OK:   total == b.Issued,
+		Detail: fmt.Sprintf("%d + %d + %d = %d, issued %d (needs a fresh database: nobody else holds money)",
+			players, b.Balance, b.Held, total, b.Issued),
+	}
+}
+
+// nonNegative: no balance below zero.
+func nonNegative(lowest int64, b bankStatus) Check {
+	return Check{
+		Name:   "api: no negative balance",
+		OK:     lowest >= 0 && b.Balance >= 0 && b.Held >= 0,
+		Detail: fmt.Sprintf("lowest player %d, bank %d, bank held %d", lowest, b.Balance, b.Held),
+	}
+}
+
+// ledger: transfers move money between players only, so the players' total
+// grew by exactly the funding and the credits answered 201. A credit
+// without an answer (transport error, 5xx) may or may not have happened:
+// the check is then skipped.
+func (r *walletRun) ledger(players int64) Check {
+	s, credits := r.rep.Setup, r.rep.Kinds[kCredit].Statuses
+	c := Check{Name: "api: players' total == before + funding + credits answered 201"}
+	if unknown := credits[0] + r.rep.Kinds[kCredit].serverErrors(); unknown > 0 {
+		c.OK, c.Skipped = true, true
+		c.Detail = fmt.Sprintf("%d credits had no clear answer", unknown)
+		return c
+	}
+	funded := int64(len(r.players)) * fundValue
+	want := s.Before + funded + r.rep.Credited
+	c.OK = players == want
+	c.Detail = fmt.Sprintf("%d + %d + %d = %d, players hold %d", s.Before, funded, r.rep.Credited, want, players)
+	return c
+}
+
+// noServerErrors: no request of the window was answered 5xx.
+func (r *walletRun) noServerErrors() Check {
+	n := r.rep.serverErrors()
+	return Check{Name: "no request answered 5xx", OK: n == 0, Detail: fmt.Sprintf("%d", n)}
+}
+
+// balances reads every player's balance and returns their sum and the
+// lowest.
+func (r *walletRun) balances(ctx context.Context) (sum, lowest int64, err error) {
+	vals := make([]int64, len(r.players))
+	err = r.forEach(ctx, len(r.players), func(ctx context.Context, i int) error {
+		var err error
+		vals[i], err = r.api.balance(ctx, r.players[i].auth)
+		return err
+	})
+	lowest = math.MaxInt64
+	for _, v := range vals {
+		sum += v
+		lowest = min(lowest, v)
+	}
+	return sum, lowest, err
+}
+
+// serverErrors counts the answers 5xx of a kind.
+func (ks KindStats) serverErrors() int64 {
+	var n int64
+	for st, c := range ks.Statuses {
+		if st >= http.StatusInternalServerError {
+			n += c
+		}
+	}
+	return n
+}
