@@ -93,6 +93,7 @@ type Server struct {
 	metrics  serverMetrics
 	now      func() time.Time
 	idCache  idCache
+	people   personCache
 	csrf     *http.CrossOriginProtection
 }
 

@@ -55,11 +55,16 @@ func (s *Server) sessionActor(ctx context.Context, c coinop.Claims, cookie bool)
 	if err != nil {
 		return nil, coinop.Errorf(coinop.EUNAUTHORIZED, "invalid session")
 	}
-	p, err := s.opts.Store.Person(ctx, id)
-	if coinop.ErrorCode(err) == coinop.ENOTFOUND {
-		return nil, coinop.Errorf(coinop.EUNAUTHORIZED, "unknown person")
-	} else if err != nil {
-		return nil, err
+	key := "id:" + c.Subject
+	p := s.people.get(key, s.now())
+	if p == nil {
+		p, err = s.opts.Store.Person(ctx, id)
+		if coinop.ErrorCode(err) == coinop.ENOTFOUND {
+			return nil, coinop.Errorf(coinop.EUNAUTHORIZED, "unknown person")
+		} else if err != nil {
+			return nil, err
+		}
+		s.people.put(key, p, s.now())
 	}
 	return &actor{person: p, cookie: cookie}, nil
 }
@@ -69,11 +74,16 @@ func (s *Server) idTokenActor(ctx context.Context, tok string) (*actor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.opts.Store.PersonByIdentity(ctx, id.Issuer, id.Subject)
-	if coinop.ErrorCode(err) == coinop.ENOTFOUND {
-		return nil, coinop.Errorf(coinop.EUNAUTHORIZED, "unknown person: log in first (POST /api/v2/login)")
-	} else if err != nil {
-		return nil, err
+	key := "sub:" + id.Issuer + "\x00" + id.Subject
+	p := s.people.get(key, s.now())
+	if p == nil {
+		p, err = s.opts.Store.PersonByIdentity(ctx, id.Issuer, id.Subject)
+		if coinop.ErrorCode(err) == coinop.ENOTFOUND {
+			return nil, coinop.Errorf(coinop.EUNAUTHORIZED, "unknown person: log in first (POST /api/v2/login)")
+		} else if err != nil {
+			return nil, err
+		}
+		s.people.put(key, p, s.now())
 	}
 	return &actor{person: p, identity: id}, nil
 }

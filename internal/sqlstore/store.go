@@ -114,7 +114,7 @@ func (q stmtQueryer) ExecContext(ctx context.Context, _ string, args ...any) (sq
 }
 
 func (s *Store) rows(ctx context.Context, db queryer, query string, args ...any) (*sql.Rows, error) {
-	return db.QueryContext(ctx, s.q(query), args...)
+	return s.on(ctx, db, query).QueryContext(ctx, s.q(query), args...)
 }
 
 // ms is the stored form of a time: Unix milliseconds.

@@ -58,25 +58,33 @@ func (s *Store) Transfer(ctx context.Context, r coinop.TransferRequest) (op *coi
 }
 
 func (s *Store) transfer(ctx context.Context, tx *sql.Tx, r coinop.TransferRequest) (*coinop.Operation, error) {
-	if err := s.lockPeople(ctx, tx, r.FromID, r.ToID); err != nil {
+	// One statement locks both accounts (in id order, where rows are
+	// locked) and reads the sender's balance and whether the recipient is.
+	rows, err := s.rows(ctx, tx, `SELECT id, balance FROM people WHERE id IN ($1, $2) ORDER BY id`+s.d.ForUpdate, r.FromID, r.ToID)
+	if err != nil {
 		return nil, err
 	}
-	var balance int64
-	if err := s.row(ctx, tx, `SELECT balance FROM people WHERE id = $1`, r.FromID).Scan(&balance); err != nil {
+	balance, recipient := int64(-1), false
+	for rows.Next() {
+		var id, b int64
+		if err := rows.Scan(&id, &b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if id == r.FromID {
+			balance = b
+		}
+		recipient = recipient || id == r.ToID
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if r.Value > balance {
-		return nil, coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", balance)
+		return nil, coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", max(balance, 0))
 	}
-	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID {
+	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID || !recipient {
 		return nil, coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
-	}
-	var exists int
-	if err := s.row(ctx, tx, `SELECT COUNT(*) FROM people WHERE id = $1`, r.ToID).Scan(&exists); err != nil || exists == 0 {
-		if err != nil {
-			return nil, err
-		}
-		return nil, coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", r.ToID)
 	}
 	if err := s.window(ctx, tx, r.Window, "a transfer", `SELECT MAX(created_at) FROM operations
 		WHERE kind = 'transfer' AND from_id = $1 AND created_at > $2`, r.FromID); err != nil {
