@@ -73,7 +73,9 @@ func (s *Server) serveMachine(c *machineConn) {
 	go s.machineReadLoop(c)
 	c.writeLoop(renew)
 	<-c.done
-	if s.machines.unregister(c) {
+	// A socket replaced by a newer one (here or on another instance) is no
+	// disconnection of the machine.
+	if s.machines.unregister(c) && !c.replaced.Load() {
 		settled, err := s.opts.Store.Disconnected(ctx, c.m.ID)
 		if err != nil {
 			s.log.Error("machine disconnect", "machine", c.m.ID, "err", err)

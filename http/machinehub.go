@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -46,7 +47,8 @@ var (
 
 // machineConn is one machine's socket. Only its writer goroutine writes.
 type machineConn struct {
-	stopHandling func() // ends the bus handler of this machine's commands
+	stopHandling func()      // ends the bus handler of this machine's commands
+	replaced     atomic.Bool // closed because the machine connected again
 	m            *coinop.Machine
 	keyID        int64
 	conn         *websocket.Conn
@@ -181,6 +183,9 @@ func (h *MachineHub) Wait(ctx context.Context) {
 }
 
 func (c *machineConn) requestClose(code int, reason string) {
+	if code == CloseReplaced {
+		c.replaced.Store(true)
+	}
 	select {
 	case c.closing <- closeFrame{code, reason}:
 	default:

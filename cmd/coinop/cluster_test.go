@@ -208,3 +208,57 @@ func (ts *testServer) DemoKeyOr(t *testing.T, first *bank) string {
 	}
 	return first.DemoKey
 }
+
+// TestClusterReplacementAndTimers: a machine's second connection on another
+// instance replaces the first; a code that expires after the instance that
+// issued it stopped is voided by another instance.
+func TestClusterReplacementAndTimers(t *testing.T) {
+	c := startCluster(t, 2, "--code-timeout", "1s")
+	a, b := c.nodes[0], c.nodes[1]
+	opTok, _ := setupGame(t, a)
+	s := &shop{bank: a, opTok: opTok}
+	s.chips = s.create(t, "products", `{"name":"Chips","type":"foods","price":5}`, "product")
+	_, m := a.call(t, "POST", "/api/v2/admin/machines", opTok, `{"name":"V","kind":"vending"}`)
+	mid, key := int64(m["machine"].(float64)), m["api_key"].(string)
+	s.stock(t, mid, 1, s.chips, 5)
+	anaTok, ana := a.login(t, "ana")
+	a.call(t, "POST", "/api/v2/admin/credit", opTok, fmt.Sprintf(`{"to":%d,"value":20}`, ana))
+
+	onA, _, err := websocket.DefaultDialer.Dial("ws://"+a.Addr+"/api/v2/machine", bearer(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer onA.Close()
+	time.Sleep(200 * time.Millisecond)
+	onB, _, err := websocket.DefaultDialer.Dial("ws://"+b.Addr+"/api/v2/machine", bearer(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer onB.Close()
+	onA.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := onA.ReadMessage(); !websocket.IsCloseError(err, 4409) {
+		t.Fatalf("the first connection, on the other instance: %v, want close 4409", err)
+	}
+	// The debit made on A reaches the machine on B; A stops; B's sweeper
+	// voids the expired code.
+	status, body := a.call(t, "POST", "/api/v2/debit", anaTok, fmt.Sprintf(`{"product":%d}`, s.chips))
+	if status != 201 {
+		t.Fatalf("debit: %d %v", status, body)
+	}
+	onB.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var f map[string]map[string]any
+	if err := onB.ReadJSON(&f); err != nil || f["stateMFA"] == nil {
+		t.Fatalf("stateMFA on B: %v %v", f, err)
+	}
+	a.Stop(t)
+	op := body["operation"].(float64)
+	bs := &shop{bank: b, opTok: opTok}
+	eventually(t, "voided by the other instance", func() bool { return bs.opStatus(t, anaTok, op) == "voided" })
+	onB.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := onB.ReadJSON(&f); err != nil || f["stateCancel"] == nil {
+		t.Fatalf("the machine was not told to cancel: %v %v", f, err)
+	}
+	if bal := bs.balance(t, anaTok); bal != 20 {
+		t.Fatalf("balance %v", bal)
+	}
+}

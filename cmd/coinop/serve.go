@@ -84,7 +84,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer stopBackground()
 	go revocations.Watch(bg, cfg.RevocationInterval)
 	go pruneIdempotencyKeys(bg, store, log)
-	go srv.RunSweeper(bg, time.Second)
+	sweep, stopSweeping := context.WithCancel(bg)
+	defer stopSweeping()
+	go srv.RunSweeper(sweep, time.Second)
 	source := newPriceSource(bg, cfg, log, reg)
 	runTicker(bg, cfg, store, bus, hub, source)
 
@@ -106,6 +108,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopSweeping() // the other instances, or the next start, settle what expires now
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
