@@ -52,6 +52,10 @@ type APIKeyService interface {
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
 	// RevokeAPIKey revokes a key; ENOTFOUND if there is no such key.
 	RevokeAPIKey(ctx context.Context, id int64) error
+	// CreateAPIKeyAs and RevokeAPIKeyAs are the same, recorded in the audit
+	// log as done by an operator (0: the command line).
+	CreateAPIKeyAs(ctx context.Context, actorID int64, userID, role string) (*APIKey, string, error)
+	RevokeAPIKeyAs(ctx context.Context, actorID, id int64) error
 	// RevokedAPIKeyIDs returns the ids of every revoked key.
 	RevokedAPIKeyIDs(ctx context.Context) ([]int64, error)
 	// UserHasAPIKey reports whether userID has any key, revoked or not.

@@ -52,7 +52,7 @@ func (s *Server) handleCreateAPIKey() http.Handler {
 		var k *coinop.APIKey
 		var secret string
 		if err == nil {
-			k, secret, err = s.opts.Store.CreateAPIKey(r.Context(), req.User, req.Role)
+			k, secret, err = s.opts.Store.CreateAPIKeyAs(r.Context(), a.person.ID, req.User, req.Role)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -70,7 +70,7 @@ func (s *Server) handleRevokeAPIKey() http.Handler {
 	return s.operator(func(w http.ResponseWriter, r *http.Request, a *actor) {
 		id, err := pathID(r, "id")
 		if err == nil {
-			err = s.opts.Store.RevokeAPIKey(r.Context(), id)
+			err = s.opts.Store.RevokeAPIKeyAs(r.Context(), a.person.ID, id)
 		}
 		if err != nil {
 			s.writeError(w, r, err)

@@ -80,6 +80,9 @@ func (s *Server) serveMachine(c *machineConn) {
 		if err != nil {
 			s.log.Error("machine disconnect", "machine", c.m.ID, "err", err)
 		}
+		if s.machines.Connected(c.m.ID) {
+			renew() // it reconnected meanwhile: keep its lease
+		}
 		s.announce(ctx, settled...)
 	}
 	s.log.Info("machine disconnected", "machine", c.m.ID)

@@ -72,6 +72,15 @@ func (c *APIKeyCache) RevokeAPIKey(ctx context.Context, id int64) error {
 	return nil
 }
 
+// RevokeAPIKeyAs revokes in the store and forgets every cached entry of it.
+func (c *APIKeyCache) RevokeAPIKeyAs(ctx context.Context, actorID, id int64) error {
+	if err := c.APIKeyService.RevokeAPIKeyAs(ctx, actorID, id); err != nil {
+		return err
+	}
+	c.Evict(id)
+	return nil
+}
+
 // Evict forgets the key with this id.
 func (c *APIKeyCache) Evict(id int64) {
 	c.mu.Lock()

@@ -74,6 +74,9 @@ func Vending(v View, r Report) (View, Effect, error) {
 	}
 	switch r.State {
 	case MFA:
+		if r.Operation != 0 && v.Phase == Released {
+			return v, Nothing, nil // a late acknowledgement of stateMFA: the buyer was faster
+		}
 		if r.Operation == 0 || v.Phase != AwaitingCode {
 			return v, Nothing, ErrIllegal{v.State, r.State}
 		}

@@ -150,6 +150,9 @@ func TestShopAndKeysAPI(t *testing.T) {
 	if status, _, _ := s.raw(t, "DELETE", fmt.Sprintf("/api/v2/admin/apikeys/%v", k["id"]), s.opTok, ""); status != 204 {
 		t.Fatalf("revoke: %d", status)
 	}
+	if _, raw, _ := s.raw(t, "GET", "/api/v2/admin/audit", s.opTok, ""); !strings.Contains(string(raw), "create_api_key") || !strings.Contains(string(raw), "revoke_api_key") {
+		t.Fatalf("key changes not audited: %s", raw)
+	}
 	eventually(t, "the revoked key refused", func() bool {
 		status, _, _ := post(t, s.URL+"/auth/token", `{"api_key":"`+k["api_key"].(string)+`"}`)
 		return status == 401

@@ -11,14 +11,21 @@ import (
 
 // CreateAPIKey implements coinop.APIKeyService.
 func (s *Store) CreateAPIKey(ctx context.Context, userID, role string) (*coinop.APIKey, string, error) {
+	return s.CreateAPIKeyAs(ctx, 0, userID, role)
+}
+
+// CreateAPIKeyAs implements coinop.APIKeyService.
+func (s *Store) CreateAPIKeyAs(ctx context.Context, actorID int64, userID, role string) (*coinop.APIKey, string, error) {
 	if err := coinop.ValidateAPIKeyOwner(userID, role); err != nil {
 		return nil, "", err
 	}
 	var k *coinop.APIKey
 	var secret string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		k, secret, err = s.createAPIKey(ctx, tx, userID, role)
-		return err
+		if k, secret, err = s.createAPIKey(ctx, tx, userID, role); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actorID, "create_api_key", map[string]any{"key": k.ID, "user": userID, "role": role})
 	})
 	return k, secret, err
 }
@@ -74,8 +81,16 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]*coinop.APIKey, error) {
 }
 
 // RevokeAPIKey implements coinop.APIKeyService.
-func (s *Store) RevokeAPIKey(ctx context.Context, id int64) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.revokeAPIKey(ctx, tx, id) })
+func (s *Store) RevokeAPIKey(ctx context.Context, id int64) error { return s.RevokeAPIKeyAs(ctx, 0, id) }
+
+// RevokeAPIKeyAs implements coinop.APIKeyService.
+func (s *Store) RevokeAPIKeyAs(ctx context.Context, actorID, id int64) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.revokeAPIKey(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actorID, "revoke_api_key", map[string]any{"key": id})
+	})
 }
 
 func (s *Store) revokeAPIKey(ctx context.Context, tx *sql.Tx, id int64) error {
