@@ -11,6 +11,7 @@ type Store interface {
 	MachineService
 	AuditService
 	VendingService
+	RankingService
 
 	// Migrate applies pending schema migrations and returns how many.
 	Migrate(ctx context.Context) (int, error)

@@ -72,3 +72,29 @@ func (s *Server) handleShopMachines() http.Handler {
 		writeJSON(w, http.StatusOK, out)
 	})
 }
+
+type rankLine struct {
+	Person int64  `json:"person"`
+	Name   string `json:"name"`
+	Value  int64  `json:"value"`
+}
+
+// handleRanking answers the players' ranking: top balances and top
+// earnings from games.
+func (s *Server) handleRanking() http.Handler {
+	return s.user(func(w http.ResponseWriter, r *http.Request, a *actor) {
+		bal, earn, err := s.opts.Store.Ranking(r.Context(), 10)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		conv := func(es []coinop.RankEntry) []rankLine {
+			out := make([]rankLine, len(es))
+			for i, e := range es {
+				out[i] = rankLine{e.PersonID, e.Name, e.Value}
+			}
+			return out
+		}
+		writeJSON(w, http.StatusOK, map[string][]rankLine{"balances": conv(bal), "earnings": conv(earn)})
+	})
+}

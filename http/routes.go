@@ -37,6 +37,7 @@ func (s *Server) bankRoutes() {
 	m.Handle("GET /api/v2/config", s.handleConfig())
 	m.Handle("GET /api/v2/me", s.cors(s.handleMe()))
 	m.Handle("GET /api/v2/machines", s.cors(s.handleShopMachines()))
+	m.Handle("GET /api/v2/ranking", s.cors(s.handleRanking()))
 	m.Handle("POST /api/v2/credit", s.cors(s.handleCredit()))
 	m.Handle("POST /api/v2/transfer", s.cors(s.handleTransfer()))
 	m.Handle("GET /api/v2/balance", s.cors(s.handleBalance()))

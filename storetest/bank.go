@@ -320,3 +320,26 @@ func testPruneIdempotencyKeys(t *testing.T, open Open) {
 		t.Fatal("a fresh key was not honoured")
 	}
 }
+
+func testRanking(t *testing.T, open Open) {
+	s := open(t)
+	ctx := context.Background()
+	game := newGame(t, s, "g")
+	a, b, c := login(t, s, "a"), login(t, s, "b"), login(t, s, "c")
+	fund(t, s, a, 100) // an operator's credit: a balance, no earnings
+	for _, p := range []*coinop.Person{b, b, c} {
+		if _, err := s.Credit(ctx, coinop.CreditRequest{PersonID: p.ID, ProductID: game.ID, ClientID: "g", Value: 30, Limit: 1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bal, earn, err := s.Ranking(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bal) != 2 || bal[0].PersonID != a.ID || bal[0].Value != 100 || bal[1].PersonID != b.ID || bal[1].Value != 60 {
+		t.Fatalf("balances %+v", bal)
+	}
+	if len(earn) != 2 || earn[0].PersonID != b.ID || earn[0].Value != 60 || earn[1].PersonID != c.ID || earn[0].Name != "Person b" {
+		t.Fatalf("earnings %+v", earn)
+	}
+}

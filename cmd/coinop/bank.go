@@ -20,7 +20,7 @@ func bankOptions(cfg *Config) coinophttp.BankOptions {
 	return coinophttp.BankOptions{
 		CreditLimit: cfg.CreditLimit, CreditWindow: cfg.CreditWindow, TransferWindow: cfg.TransferWindow,
 		GameAudiences: splitList(cfg.OIDCGameAudiences), Operators: splitList(cfg.Operators),
-		Location: loc, SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+		Location: loc, SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://") || cfg.TLSCert != "" || cfg.ACMEDomain != "",
 	}
 }
 
@@ -48,7 +48,11 @@ func publicURL(cfg *Config, addr net.Addr) string {
 		return strings.TrimSuffix(cfg.PublicURL, "/")
 	}
 	_, port, _ := net.SplitHostPort(addr.String())
-	return "http://localhost:" + port
+	scheme := "http"
+	if cfg.TLSCert != "" || cfg.ACMEDomain != "" {
+		scheme = "https"
+	}
+	return scheme + "://localhost:" + port
 }
 
 // runOperatorGrant makes an existing person an operator.

@@ -42,6 +42,11 @@ type Config struct {
 	ReportTimeout     time.Duration
 	Demo              bool
 	NATS              string
+	TLSCert           string
+	TLSKey            string
+	ACMEDomain        string
+	ACMEDirectory     string
+	RedirectAddr      string
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -78,6 +83,11 @@ func (c *Config) settings() []setting {
 		{flag: "transfer-window", env: "COINOP_TRANSFER_WINDOW", usage: "one transfer per sender per window; 0 turns the rule off", dur: &c.TransferWindow},
 		{flag: "timezone", env: "COINOP_TIMEZONE", usage: "the fair's time zone, for statements", str: &c.Timezone},
 		{flag: "nats", env: "COINOP_NATS_URL", usage: "NATS server for several instances (events, machine commands, ticker); unset: in-process", str: &c.NATS},
+		{flag: "tls-cert", env: "COINOP_TLS_CERT", usage: "TLS certificate file (PEM); with --tls-key, serve HTTPS", str: &c.TLSCert},
+		{flag: "tls-key", env: "COINOP_TLS_KEY", usage: "TLS private key file (PEM)", str: &c.TLSKey},
+		{flag: "acme-domain", env: "COINOP_ACME_DOMAIN", usage: "obtain certificates automatically (ACME, tls-alpn-01) for these domains; cached in DATA/acme", str: &c.ACMEDomain},
+		{flag: "acme-directory", env: "COINOP_ACME_DIRECTORY", usage: "ACME directory URL (default Let's Encrypt)", str: &c.ACMEDirectory},
+		{flag: "redirect-addr", env: "COINOP_REDIRECT_ADDR", usage: "with TLS, also listen here (e.g. :80) and redirect HTTP to HTTPS", str: &c.RedirectAddr},
 		{flag: "demo", env: "COINOP_DEMO", usage: "demo mode: a demo catalogue, simulated machines and a development login (never in production)", on: &c.Demo},
 		{flag: "code-timeout", env: "COINOP_CODE_TIMEOUT", usage: "how long a vending machine's 2-digit code is valid", dur: &c.CodeTimeout},
 		{flag: "coin-timeout", env: "COINOP_COIN_TIMEOUT", usage: "how long an arcade has to confirm a coin before the debit is voided", dur: &c.CoinTimeout},
@@ -183,6 +193,12 @@ func (c *Config) Validate() error {
 	}
 	if c.CreditLimit < 1 || c.CreditWindow < 0 || c.TransferWindow < 0 {
 		errs = append(errs, errors.New("credit-limit must be at least 1 and windows not negative"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.RedirectAddr != "" && c.TLSCert == "" && c.ACMEDomain == "" {
+		errs = append(errs, errors.New("--redirect-addr needs TLS (--tls-cert/--tls-key or --acme-domain)"))
 	}
 	if c.CodeTimeout <= 0 || c.CoinTimeout <= 0 || c.ReportTimeout <= 0 {
 		errs = append(errs, errors.New("code, coin and report timeouts must be positive"))

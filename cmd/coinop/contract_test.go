@@ -356,6 +356,9 @@ func TestContract(t *testing.T) {
 			t.Errorf("me: %s, want the balance 100+250-40", r.body)
 		}
 		c.do(t, 200, "GET", "/api/v2/balance", "", anaTok, "")
+		if r := c.do(t, 200, "GET", "/api/v2/ranking", "", anaTok, ""); !strings.Contains(string(r.body), `"earnings"`) {
+			t.Errorf("ranking: %s", r.body)
+		}
 		st := c.do(t, 200, "GET", "/api/v2/statement", "", anaTok, "")
 		for _, want := range []string{`"kind":"transfer"`, `"kind":"credit"`, `"product":"Space Race"`, `"reason":"prize"`} {
 			if !strings.Contains(string(st.body), want) {

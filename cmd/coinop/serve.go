@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,9 +55,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	reg := metrics.NewRegistry()
 	reg.RegisterProcess()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	tlsCfg, err := tlsConfig(cfg, log)
 	if err != nil {
 		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr) // ":port" listens on IPv4 and IPv6
+	if err != nil {
+		return err
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	if cfg.RedirectAddr != "" {
+		rl, err := net.Listen("tcp", cfg.RedirectAddr)
+		if err != nil {
+			return err
+		}
+		rs := serveRedirect(rl, cfg.PublicURL, log)
+		defer rs.Close()
+		log.Info("redirecting HTTP to HTTPS", "addr", rl.Addr().String())
 	}
 	bus, closeBus, err := openBus(cfg, log)
 	if err != nil {
@@ -93,7 +110,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", storeKind(cfg), "tick", cfg.Tick)
+	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "db", storeKind(cfg), "tick", cfg.Tick)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if sims != nil {
