@@ -81,7 +81,9 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]*coinop.APIKey, error) {
 }
 
 // RevokeAPIKey implements coinop.APIKeyService.
-func (s *Store) RevokeAPIKey(ctx context.Context, id int64) error { return s.RevokeAPIKeyAs(ctx, 0, id) }
+func (s *Store) RevokeAPIKey(ctx context.Context, id int64) error {
+	return s.RevokeAPIKeyAs(ctx, 0, id)
+}
 
 // RevokeAPIKeyAs implements coinop.APIKeyService.
 func (s *Store) RevokeAPIKeyAs(ctx context.Context, actorID, id int64) error {
