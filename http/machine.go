@@ -62,7 +62,10 @@ func (s *Server) handleMachineSocket() http.Handler {
 
 func (s *Server) serveMachine(c *machineConn) {
 	ctx := context.Background()
-	s.machines.register(c)
+	if !s.machines.register(c) {
+		goingAway(c.conn)
+		return
+	}
 	renew := func() {
 		if err := s.opts.Store.Connected(ctx, c.m.ID, time.Now().Add(machineLease)); err != nil {
 			s.log.Warn("machine lease", "machine", c.m.ID, "err", err)

@@ -33,6 +33,9 @@ type MachineHub struct {
 	mu  sync.Mutex
 	by  map[int64]*machineConn
 	wg  sync.WaitGroup
+	// closed: shutting down; no socket registers any more, so that Wait
+	// never races with a new one.
+	closed bool
 }
 
 func newMachineHub(log *slog.Logger, bus coinop.Bus) *MachineHub {
@@ -105,7 +108,13 @@ func (c *machineConn) send(ctx context.Context, frame []byte) error {
 }
 
 // register makes c the machine's socket, closing the one it replaces.
-func (h *MachineHub) register(c *machineConn) {
+func (h *MachineHub) register(c *machineConn) bool {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		return false
+	}
 	if h.bus != nil {
 		h.announceConnection(c)
 		stop, err := h.bus.Handle(coinop.MachineTopic(c.m.ID), func(frame []byte) []byte {
@@ -120,6 +129,13 @@ func (h *MachineHub) register(c *machineConn) {
 		c.stopHandling = stop
 	}
 	h.mu.Lock()
+	if h.closed { // shut down meanwhile
+		h.mu.Unlock()
+		if c.stopHandling != nil {
+			c.stopHandling()
+		}
+		return false
+	}
 	old := h.by[c.m.ID]
 	h.by[c.m.ID] = c
 	h.wg.Add(1)
@@ -127,6 +143,7 @@ func (h *MachineHub) register(c *machineConn) {
 	if old != nil {
 		old.requestClose(CloseReplaced, "replaced by a newer connection")
 	}
+	return true
 }
 
 // unregister removes c, and reports whether it was still the machine's
@@ -167,6 +184,7 @@ func (h *MachineHub) Connected(machineID int64) bool {
 func (h *MachineHub) Shutdown() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	for _, c := range h.by {
 		c.requestClose(websocket.CloseGoingAway, "server shutting down")
 	}

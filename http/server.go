@@ -176,9 +176,6 @@ func NewServer(opts Options) *Server {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
-	s.srv.RegisterOnShutdown(s.ticker.Shutdown)
-	s.srv.RegisterOnShutdown(s.machines.Shutdown)
-	s.srv.RegisterOnShutdown(s.sockets.shutdown)
 	return s
 }
 
@@ -200,6 +197,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, closes every WebSocket with 1001 and waits for
 // in-flight requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	// The hubs refuse new sockets and close theirs before anything waits
+	// for them.
+	s.ticker.Shutdown()
+	s.machines.Shutdown()
+	s.sockets.shutdown()
 	err := s.srv.Shutdown(ctx)
 	s.ticker.Wait(ctx)
 	s.machines.Wait(ctx)
