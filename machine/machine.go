@@ -50,10 +50,11 @@ const (
 	Nothing  Effect = iota
 	Complete        // spend the held money, take the product from stock
 	Void            // release the hold: nothing was sold
+	Unknown         // nobody knows whether the product dropped: an operator settles
 )
 
 func (e Effect) String() string {
-	return [...]string{"nothing", "complete", "void"}[e]
+	return [...]string{"nothing", "complete", "void", "unknown"}[e]
 }
 
 // ErrIllegal is a report that makes no sense in the machine's state; it is
@@ -99,8 +100,13 @@ func idle(v View, r Report) (View, Effect, error) {
 	case AwaitingCode: // left the code screen (cancelled, or rebooted): nothing sold
 		return free, Void, nil
 	case Released:
+		if r.Operation == v.Operation && v.State == Releasing {
+			return free, Complete, nil // releasing, then back to idle: sold
+		}
 		if r.Operation == v.Operation {
-			return free, Complete, nil // released and back to idle: sold
+			// Back to idle on this operation without having reported the
+			// release: it may have cancelled, or skipped a report.
+			return free, Unknown, nil
 		}
 		// A reboot after the release: the outcome is unknown; keep waiting
 		// for a report about the operation, or for the operator.

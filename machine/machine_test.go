@@ -31,7 +31,7 @@ func TestVending(t *testing.T) {
 		{"releasing", released, Report{Releasing, op}, releasing, Nothing, false},
 		{"releasing duplicate", releasing, Report{Releasing, op}, releasing, Nothing, false},
 		{"done", releasing, Report{Idle, op}, free, Complete, false},
-		{"done before releasing arrived", released, Report{Idle, op}, free, Complete, false},
+		{"idle after the release without releasing", released, Report{Idle, op}, free, Unknown, false},
 		{"rebooted after release", releasing, Report{Idle, 0}, View{State: Idle, Operation: op, Phase: Released}, Nothing, false},
 		{"another operation", atMFA, Report{Idle, 99}, atMFA, Nothing, true},
 		{"another operation while free", free, Report{Releasing, 99}, free, Nothing, true},

@@ -109,7 +109,7 @@ func testVendingBestCase(t *testing.T, open Open) {
 		t.Fatalf("mfa = %+v %v %v", rel, voided, err)
 	}
 	f.report(t, f.vending, "releasing", cmd.Op.ID)
-	f.stock(t, 2)
+	f.stock(t, 1) // the item is the buyer's from the release on
 	st := f.report(t, f.vending, "idle", cmd.Op.ID)
 	if st == nil || st.Op.Status != coinop.StatusCompleted {
 		t.Fatalf("idle after releasing settled %+v", st)
@@ -156,12 +156,12 @@ func testWrongCodeThrice(t *testing.T, open Open) {
 
 func testExpiredCode(t *testing.T, open Open) {
 	f := newFair(t, open)
-	f.timeout = 300 * time.Millisecond
+	f.timeout = 2 * time.Second
 	cmd, _ := f.debit(f.ana, f.chips.ID, 0, 42)
 	if st, err := f.s.Expire(f.ctx); err != nil || len(st) != 0 {
 		t.Fatalf("expired too early: %v %v", st, err)
 	}
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(2100 * time.Millisecond)
 	st, err := f.s.Expire(f.ctx)
 	if err != nil || len(st) != 1 || st[0].Op.Status != coinop.StatusVoided || !st[0].Cancel {
 		t.Fatalf("Expire = %v, %v", st, err)
@@ -267,7 +267,7 @@ func testDisconnects(t *testing.T, open Open) {
 func testSettle(t *testing.T, open Open) {
 	f := newFair(t, open)
 	f.reportWait = time.Millisecond
-	for _, complete := range []bool{true, false} {
+	for _, complete := range []bool{false, true} {
 		cmd, _ := f.debit(f.ana, f.chips.ID, 0, 10)
 		f.mfa(f.ana, cmd.Op.ID, 10)
 		time.Sleep(5 * time.Millisecond)
@@ -283,6 +283,12 @@ func testSettle(t *testing.T, open Open) {
 		if st.Op.Status != want {
 			t.Fatalf("settle %v: %s", complete, st.Op.Status)
 		}
+		// A refund puts the item back; a completion keeps it sold.
+		want2 := int64(2)
+		if complete {
+			want2 = 1
+		}
+		f.stock(t, want2)
 	}
 	f.balances(t, 15, 20)
 }

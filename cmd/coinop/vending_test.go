@@ -425,8 +425,8 @@ func TestMachineDisconnects(t *testing.T) {
 	}
 	c, _, _ = rawMachine(t, s, key)
 	defer c.Close()
-	// Reordered and duplicated: idle arrives before releasing, twice.
-	for _, f := range []string{`{"stateUpdate":{"state":"idle","operation":%v}}`, `{"stateUpdate":{"state":"idle","operation":%v}}`, `{"stateUpdate":{"state":"releasing","operation":%v}}`} {
+	// Duplicated reports settle once.
+	for _, f := range []string{`{"stateUpdate":{"state":"releasing","operation":%v}}`, `{"stateUpdate":{"state":"releasing","operation":%v}}`, `{"stateUpdate":{"state":"idle","operation":%v}}`, `{"stateUpdate":{"state":"idle","operation":%v}}`} {
 		c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprintf(f, op)))
 	}
 	eventually(t, "the late report settles", func() bool { return s.opStatus(t, s.anaTok, op) == "completed" })

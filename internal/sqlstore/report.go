@@ -35,6 +35,11 @@ func (s *Store) ConfirmMFA(ctx context.Context, r coinop.MFARequest) (cmd *coino
 		if _, err := s.exec(ctx, tx, `UPDATE machines SET phase = $1 WHERE id = $2`, machine.Released, o.machine); err != nil {
 			return err
 		}
+		// The item is the buyer's from the release on: a later buyer cannot
+		// get it, whatever becomes of this operation.
+		if _, err := s.exec(ctx, tx, `UPDATE stock SET quantity = quantity - 1 WHERE machine_id = $1 AND slot = $2 AND quantity > 0`, o.machine, o.slot); err != nil {
+			return err
+		}
 		op, err := s.operation(ctx, tx, o.id)
 		cmd = &coinop.Command{Op: op, MachineID: o.machine.Int64, Kind: coinop.KindVending, Slot: o.slot.Int64}
 		return err
@@ -134,8 +139,11 @@ func (s *Store) vendingReport(ctx context.Context, tx *sql.Tx, m *machineRow, r 
 	if err != nil {
 		return nil, err
 	}
-	if effect == machine.Complete {
+	switch effect {
+	case machine.Complete:
 		return s.settle(ctx, tx, o, coinop.StatusCompleted, "")
+	case machine.Unknown:
+		return s.settle(ctx, tx, o, coinop.StatusUnknown, "the machine went back to idle without reporting the release")
 	}
 	return s.settle(ctx, tx, o, coinop.StatusVoided, "cancelled at the machine")
 }

@@ -47,9 +47,14 @@ func (s *Store) settle(ctx context.Context, tx *sql.Tx, o *opRow, to coinop.OpSt
 	case coinop.StatusCompleted:
 		add(`UPDATE people SET held = held - $1 WHERE id = $2`, o.value, o.from)
 		add(`UPDATE people SET balance = balance + $1 WHERE id = 1`, o.value)
-		add(`UPDATE stock SET quantity = quantity - 1 WHERE machine_id = $1 AND slot = $2 AND quantity > 0`, o.machine, o.slot)
+		if !o.released.Valid { // an arcade's coin; a vending item left the stock at its release
+			add(`UPDATE stock SET quantity = quantity - 1 WHERE machine_id = $1 AND slot = $2 AND quantity > 0`, o.machine, o.slot)
+		}
 	case coinop.StatusVoided:
 		add(`UPDATE people SET held = held - $1, balance = balance + $1 WHERE id = $2`, o.value, o.from)
+		if o.released.Valid { // refunded after the release: the item is back
+			add(`UPDATE stock SET quantity = quantity + 1 WHERE machine_id = $1 AND slot = $2`, o.machine, o.slot)
+		}
 	}
 	settled := sql.NullInt64{Int64: now, Valid: to != coinop.StatusUnknown}
 	add(`UPDATE operations SET status = $1, settled_at = $2, reason = $3 WHERE id = $4`, to, settled, reason, o.id)
