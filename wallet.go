@@ -107,6 +107,8 @@ type WalletService interface {
 	// Balance returns a person's available balance.
 	Balance(ctx context.Context, personID int64) (int64, error)
 	Statement(ctx context.Context, q StatementQuery) ([]*Operation, error)
+	// Operation returns one operation with its names.
+	Operation(ctx context.Context, id int64) (*Operation, error)
 	Bank(ctx context.Context) (*BankStatus, error)
 	// CheckInvariants verifies that balances plus holds equal the money
 	// issued, that no balance is negative, and that every stored balance

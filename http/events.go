@@ -42,8 +42,13 @@ func (s *Server) announce(ctx context.Context, settled ...*coinop.Settled) {
 // publishOperation sends an operation's change, and the new balances, to
 // both people of the operation.
 func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, stage string) {
-	if s.opts.Bus == nil {
+	if s.opts.Bus == nil || op == nil {
 		return
+	}
+	if op.FromName == "" && op.ToName == "" { // fresh from a write: load the names
+		if named, err := s.opts.Store.Operation(ctx, op.ID); err == nil {
+			op = named
+		}
 	}
 	data, _ := json.Marshal(event{"operation", operationEvent{s.statementEntries([]*coinop.Operation{op})[0], stage}})
 	for _, id := range []int64{op.FromID, op.ToID} {

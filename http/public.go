@@ -11,9 +11,12 @@ import (
 func (s *Server) handleConfig() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{
-			"timezone": s.opts.Bank.Location.String(),
-			"demo":     s.opts.Demo != nil,
-			"login":    s.opts.Login != nil,
+			"timezone":        s.opts.Bank.Location.String(),
+			"demo":            s.opts.Demo != nil,
+			"login":           s.opts.Login != nil,
+			"code_timeout":    int(s.opts.Vending.CodeTimeout.Seconds()),
+			"max_attempts":    s.opts.Vending.MaxAttempts,
+			"transfer_window": int(s.opts.Bank.TransferWindow.Seconds()),
 		})
 	})
 }

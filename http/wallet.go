@@ -91,6 +91,9 @@ func (s *Server) money(fn func(w http.ResponseWriter, r *http.Request, a *actor)
 			s.writeError(w, r, err)
 			return
 		}
+		if op.Kind != coinop.OpDebit { // a debit publishes its own stages
+			s.publishOperation(r.Context(), op, "")
+		}
 		writeJSON(w, http.StatusCreated, operationResponse{op.ID})
 	})
 }

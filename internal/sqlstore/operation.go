@@ -33,6 +33,11 @@ func (s *Store) operation(ctx context.Context, db queryer, id int64) (*coinop.Op
 	return op, err
 }
 
+// Operation implements coinop.WalletService.
+func (s *Store) Operation(ctx context.Context, id int64) (*coinop.Operation, error) {
+	return s.operation(ctx, s.read, id)
+}
+
 // insertOperation appends op (without names) and sets its id and time.
 func (s *Store) insertOperation(ctx context.Context, tx *sql.Tx, op *coinop.Operation, actorID int64) error {
 	op.CreatedAt = fromMS(ms(s.Now()))

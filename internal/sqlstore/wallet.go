@@ -83,8 +83,11 @@ func (s *Store) transfer(ctx context.Context, tx *sql.Tx, r coinop.TransferReque
 	if r.Value > balance {
 		return nil, coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", max(balance, 0))
 	}
-	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID || !recipient {
+	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID {
 		return nil, coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
+	}
+	if !recipient {
+		return nil, coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", r.ToID)
 	}
 	if err := s.window(ctx, tx, r.Window, "a transfer", `SELECT MAX(created_at) FROM operations
 		WHERE kind = 'transfer' AND from_id = $1 AND created_at > $2`, r.FromID); err != nil {
