@@ -24,6 +24,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Transfer", func(t *testing.T) { testTransfer(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("PruneIdempotencyKeys", func(t *testing.T) { testPruneIdempotencyKeys(t, open) })
+	t.Run("Import", func(t *testing.T) { testImport(t, open) })
 	t.Run("Ranking", func(t *testing.T) { testRanking(t, open) })
 	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open) })
 	t.Run("VendingBestCase", func(t *testing.T) { testVendingBestCase(t, open) })

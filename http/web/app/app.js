@@ -199,7 +199,10 @@ async function demoLogin(ev) {
     await api('/api/v2/demo/login', { method: 'POST', body: { name } });
     const me = await api('/api/v2/me');
     notice($('login-status'), '', '');
-    startSession(me);
+    await startSession(me);
+    const h = $('home-title');
+    h.tabIndex = -1;
+    h.focus({ preventScroll: true }); // the form is gone: land on the home
   } catch (err) {
     input.setAttribute('aria-invalid', String(err.status === 400));
     notice($('login-status'), 'error', describe(err));
@@ -270,9 +273,14 @@ async function loadCatalogue() {
   for (const p of products || []) S.products.set(p.product, { name: p.name, image: p.image, type: p.type, price: p.price, description: p.description });
 }
 
+let machinesDrawn = '';
 async function loadMachines() {
   try {
-    S.machines = await api('/api/v2/machines');
+    const ms = await api('/api/v2/machines');
+    const json = JSON.stringify(ms);
+    if (json === machinesDrawn && S.machines) return; // nothing changed: keep the DOM (and focus) as is
+    machinesDrawn = json;
+    S.machines = ms;
     for (const m of S.machines) {
       for (const s of m.slots) {
         if (!S.products.has(s.product)) S.products.set(s.product, { name: s.name, image: s.image, price: s.price, type: m.kind === 'arcade' ? 'arcade' : 'foods' });
@@ -740,10 +748,12 @@ async function startBuy(m, s) {
     else if (err.status === 403 && /out of stock/i.test(err.message)) msg = t('err.soldOut');
     else if (err.status === 403 && /busy|not connected|could not be reached/i.test(err.message)) msg = t('err.machineBusy');
     notice(status, 'error', msg);
+    machinesDrawn = '';
     await loadMachines();
     return;
   }
   notice(status, '', '');
+  machinesDrawn = '';
   S.buy = {
     op: r.operation,
     kind: m.kind,
@@ -756,6 +766,7 @@ async function startBuy(m, s) {
     checking: false,
     announced: '',
   };
+  S.buy.seen = [S.buy.stage];
   const early = S.ops.get(r.operation);
   if (early) applyBuy(early);
   $('code').value = '';
@@ -777,6 +788,7 @@ function resumeFromStatement() {
     product: { id: o.product_id, name: o.product, image: p.image, price: o.value },
     stage: arcade ? 'inserting_coin' : 'awaiting_code', status: 'pending', reason: '', attempts: 3, checking: false, announced: '',
   };
+  S.buy.seen = [S.buy.stage];
   pollBuy();
 }
 
@@ -791,6 +803,7 @@ function applyBuy(d) {
   else if (d.status === 'unknown') stage = 'unknown';
   if (STAGE_RANK[stage] < STAGE_RANK[b.stage]) return; // a late, older event
   b.stage = stage;
+  if (!b.seen.includes(stage)) b.seen.push(stage);
   b.status = d.status;
   if (d.reason) b.reason = d.reason;
   renderBuy();
@@ -829,6 +842,7 @@ function renderBuy() {
   const arcade = b.kind === 'arcade';
   const card = $('buy-card');
   card.dataset.stage = b.stage;
+  card.dataset.seen = b.seen.join(' '); // the stages shown, in order
   card.dataset.kind = b.kind;
   const pic = $('buy-emoji');
   pic.replaceChildren(picture(b.product.image, arcade ? '🕹️' : '🍬', 'buy-pic'));
@@ -1015,6 +1029,7 @@ function renderTransferHints() {
 async function submitTransfer(ev) {
   ev.preventDefault();
   const status = $('transfer-status');
+  delete status.dataset.code;
   const toInput = $('to');
   const valueInput = $('value');
   const toText = toInput.value.replace(/[#\s]/g, '');
@@ -1040,15 +1055,14 @@ async function submitTransfer(ev) {
   notice(status, 'info', t('transfer.sending'));
   try {
     const r = await api('/api/v2/transfer', { method: 'POST', body: { to, value }, headers: { 'Idempotency-Key': idemKey() } });
-    const ev2 = S.ops.get(r.operation);
-    const name = ev2?.to || counterparts().find((p) => p.id === to)?.name;
-    notice(status, 'ok', t('transfer.ok'), name ? t('transfer.okDetail', { value: credits(value), name }) : t('transfer.okDetailId', { value: credits(value), id: to }));
     valueInput.value = '';
-    if (!ev2) {
-      // The server publishes no event for transfers: ask.
-      loadStatement(true);
-      refreshBalance();
-    }
+    delete status.dataset.code;
+    // The answer is only the operation's id: the statement names the
+    // recipient (and no event tells about transfers: ask for the balance).
+    if (!S.ops.has(r.operation)) await Promise.all([loadStatement(true), refreshBalance()]);
+    const line = S.ops.get(r.operation) || S.stmt.find((o) => o.operation === r.operation);
+    const name = line?.to || counterparts().find((p) => p.id === to)?.name;
+    notice(status, 'ok', t('transfer.ok'), name ? t('transfer.okDetail', { value: credits(value), name }) : t('transfer.okDetailId', { value: credits(value), id: to }));
   } catch (err) {
     if (err.status === 401) { endSession(t('err.unauthorized')); return; }
     let detail = describe(err);
@@ -1058,9 +1072,8 @@ async function submitTransfer(ev) {
     } else if (err.status === 403) {
       if (to === S.me.id) detail = t('transfer.403self');
       else if (to === BANK_ID) detail = t('transfer.403bank', { id: to });
-      else if (/no person/i.test(err.message)) detail = t('transfer.403unknown', { id: to });
       else if (value < 1) detail = t('transfer.needValue');
-      else detail = t('transfer.403');
+      else detail = t('transfer.403unknown', { id: to }); // what is left: nobody has that number
       toInput.setAttribute('aria-invalid', 'true');
     } else if (err.status === 429) {
       const secs = err.retryAfter ?? 300;
@@ -1069,7 +1082,7 @@ async function submitTransfer(ev) {
       detail = `${t('transfer.429')} ${t('transfer.429detail', { time: i18n.fmtTime(new Date(S.transferWait)), in: i18n.fmtIn(secs) })}`;
     }
     status.dataset.code = String(err.status);
-    notice(status, err.status === 429 ? 'warn' : 'error', t('transfer.errTitle'), detail);
+    notice(status, err.status === 429 ? 'warn' : 'error', t(err.status === 429 ? 'transfer.429title' : 'transfer.errTitle'), detail);
   } finally {
     btn.disabled = false;
     renderTransferHints();

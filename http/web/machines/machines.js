@@ -14,7 +14,7 @@ i18n.addMessages({
     skip: 'Pular para as máquinas',
     tag: 'máquinas',
     brandLabel: 'coinop, máquinas da demonstração',
-    banner: 'Máquinas simuladas da demonstração.',
+    banner: 'Máquinas simuladas, compras de mentira.',
     openApp: 'Abrir o app ↗',
     title: 'As máquinas da feira, ao vivo',
     sub: 'Compre pelo app em outra aba ou no celular e veja a máquina responder aqui.',
@@ -62,7 +62,7 @@ i18n.addMessages({
     skip: 'Skip to the machines',
     tag: 'machines',
     brandLabel: 'coinop, the demo’s machines',
-    banner: 'The demo’s simulated machines.',
+    banner: 'Simulated machines, pretend purchases.',
     openApp: 'Open the app ↗',
     title: 'The fair’s machines, live',
     sub: 'Buy with the app in another tab or on your phone and watch the machine answer here.',
@@ -338,7 +338,10 @@ function drawVending(v, s) {
       v.slotEls.set(x.slot, e);
     }
     const turning = s.connected && s.state === 'releasing' && s.slot === x.slot;
-    if (turning && !e.li.classList.contains('turning')) restart(e.li, 'turning');
+    if (turning && !e.li.classList.contains('turning')) {
+      restart(e.li, 'turning');
+      v.root.dataset.lastTurned = String(x.slot); // for tests: the slot that turned last
+    }
     if (!turning) e.li.classList.remove('turning');
     e.li.classList.toggle('empty', x.quantity <= 0);
     e.li.setAttribute('aria-label', x.name ? `${t('slot', { n: x.slot })}: ${x.name}` : t('slot', { n: x.slot }));
