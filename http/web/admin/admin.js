@@ -98,6 +98,8 @@
     if (state.me) {
       renderMe();
       rerenderView();
+    } else if (document.body.dataset.screen === 'signin') {
+      showSignin(state.notOperator);
     }
   }
 
@@ -209,7 +211,7 @@
     };
     box.append(el);
     while (box.children.length > 4) box.firstElementChild.remove();
-    setTimeout(dismiss, kind === 'error' ? 8000 : 4500);
+    setTimeout(dismiss, kind === 'error' ? 9000 : 6000);
   }
   const ok = (text) => toast('success', text);
   const fail = (err) => toast('error', typeof err === 'string' ? err : errText(err));
@@ -283,7 +285,7 @@
       if (hintId) input.setAttribute('aria-describedby', hintId);
       inputs[f.name] = input;
       wraps[f.name] = h('div', { class: `field-wrap${f.half ? ' half' : ''}` },
-        h('label', { class: 'label', for: id }, f.label, f.required ? '' : h('span', { class: 'optional', text: ` ${t('optional')}` })),
+        h('label', { class: 'label', for: id }, f.label, f.required || f.type === 'select' ? '' : h('span', { class: 'optional', text: ` ${t('optional')}` })),
         input,
         f.hint ? h('p', { class: 'hint', id: hintId, text: f.hint }) : null);
     }
@@ -397,6 +399,13 @@
     return h('span', { class: `${cls} letter`, 'aria-hidden': 'true', text: initials(p ? p.name : '?').slice(0, 1) });
   }
 
+  // The server's reasons for its own settlements, in the operator's language.
+  function reasonText(r) {
+    const k = `reason.${r}`;
+    const v = t(k);
+    return v === k ? r : v;
+  }
+
   function kindLabel(type) {
     return t(`ptype.${type}`);
   }
@@ -451,15 +460,18 @@
   function showSignin(me) {
     stopPolling();
     state.me = null;
+    state.notOperator = me || null; // signed in, but not an operator
     const cfg = state.config;
     $('signin-google').hidden = !cfg.login;
     $('demo-form').hidden = !cfg.demo;
     $('signin-none').hidden = !!(cfg.login || cfg.demo);
+    $('signin-or').hidden = !(cfg.login && cfg.demo);
     const notop = $('signin-notop');
     notop.hidden = !me;
     if (me) $('signin-notop-text').textContent = t('signin.notop.text', { name: me.name || me.email, email: me.email || '' });
     showScreen('signin');
-    if (cfg.demo && !me) setTimeout(() => $('demo-name').focus(), 0);
+    const idle = !document.activeElement || document.activeElement === document.body;
+    if (cfg.demo && !me && idle) setTimeout(() => $('demo-name').focus(), 0);
   }
 
   async function demoLogin(ev) {
@@ -515,6 +527,7 @@
     avatar($('me-avatar'), me.name, me.id);
     $('demo-flag').hidden = !state.config.demo;
     $('demo-strip').hidden = !state.config.demo;
+    $('link-machines').hidden = !state.config.demo;
   }
 
   function startConsole(me) {
@@ -547,10 +560,7 @@
       if (a.dataset.view === v) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
-    const current = $$('.nav-link').find((a) => a.dataset.view === v);
-    if (current && current.scrollIntoView && window.matchMedia('(max-width: 900px)').matches) {
-      current.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-    }
+    revealTab();
     if (focus) {
       const h1 = $(`h-${v}`);
       if (h1) {
@@ -561,6 +571,18 @@
     }
     VIEWS[v].enter();
   }
+
+  // On phones the sections are a scrolling tab strip: keep the current one in sight.
+  function revealTab() {
+    const nav = document.querySelector('.nav');
+    const current = nav && nav.querySelector('[aria-current="page"]');
+    if (!current || nav.scrollWidth <= nav.clientWidth) return;
+    const left = current.offsetLeft - nav.offsetLeft;
+    if (left < nav.scrollLeft || left + current.offsetWidth > nav.scrollLeft + nav.clientWidth) {
+      nav.scrollLeft = Math.max(0, left - 24);
+    }
+  }
+  window.addEventListener('resize', () => revealTab());
 
   function rerenderView() {
     if (state.view) VIEWS[state.view].render();
@@ -581,17 +603,24 @@
     polling = false;
     clearTimeout(pollTimer);
   }
+  let pollBusy = false;
   async function pollLoop() {
-    if (!polling) return;
-    if (!document.hidden && state.me) {
-      const jobs = [refreshUnknown()];
-      if (state.view === 'machines') jobs.push(loadMachines(false));
-      await Promise.allSettled(jobs);
+    if (!polling || pollBusy) return;
+    pollBusy = true;
+    try {
+      if (!document.hidden && state.me) {
+        const jobs = [refreshUnknown()];
+        if (state.view === 'machines') jobs.push(loadMachines(false));
+        await Promise.allSettled(jobs);
+      }
+    } finally {
+      pollBusy = false;
     }
+    clearTimeout(pollTimer);
     if (polling) pollTimer = setTimeout(pollLoop, POLL_EVERY);
   }
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && polling) {
+    if (!document.hidden && polling) { // back to the tab: refresh at once
       clearTimeout(pollTimer);
       pollLoop();
     }
@@ -686,6 +715,7 @@
     c.dot = h('span', { class: 'dot', 'aria-hidden': 'true' });
     c.title = h('h2', { class: 'machine-name' });
     c.meta = h('p', { class: 'machine-meta' });
+    c.desc = h('p', { class: 'machine-desc' });
     c.kind = h('span', { class: 'badge' });
     c.conn = h('span', { class: 'conn-text' });
     c.state = h('dd', { class: 'm-state' });
@@ -700,7 +730,7 @@
       h('header', { class: 'machine-head' },
         h('div', { class: 'machine-id' },
           h('div', { class: 'machine-title' }, c.title, c.kind),
-          c.meta),
+          c.meta, c.desc),
         c.rotate),
       h('dl', { class: 'facts' },
         h('div', { class: 'fact-conn' }, h('dt', { dataset: { i: 'machine.connection' } }), h('dd', { class: 'conn' }, c.dot, c.conn)),
@@ -729,8 +759,9 @@
     c.kind.className = `badge ${m.kind === 'vending' ? 'indigo' : 'violet'}`;
     fill(c.meta,
       h('span', { class: 'mono', text: `#${m.id}` }),
-      m.location ? h('span', { text: m.location }) : null,
-      m.description ? h('span', { text: m.description }) : null);
+      m.location ? h('span', { text: m.location }) : null);
+    c.desc.textContent = m.description || '';
+    c.desc.hidden = !m.description;
     c.conn.textContent = m.connected ? t('machine.online') : t('machine.offline');
     c.state.textContent = machineStateText(m);
     c.op.replaceChildren(m.operation ? h('span', { class: 'mono', text: `#${m.operation}` }) : h('span', { class: 'muted', text: '—' }));
@@ -947,9 +978,9 @@
             h('span', { class: 'prod-name' }, p.name, h('span', { class: 'muted mono small', text: ` #${p.product}` })),
             p.description ? h('span', { class: 'prod-desc', text: p.description }) : null))),
         td(t('products.col.type'), null, badge(p.type === 'foods' ? 'amber' : p.type === 'arcade' ? 'violet' : 'indigo', kindLabel(p.type))),
-        td(t('products.col.price'), { class: 'num' }, game ? h('span', { class: 'muted', text: '—' }) : h('strong', { text: money(p.price) })),
-        td(t('products.col.stock'), { class: 'num' }, game ? h('span', { class: 'muted', text: '—' }) : h('span', { class: p.stock === 0 ? 'qty out' : 'qty', text: num(p.stock) })),
-        td(t('products.col.game'), null, game ? h('div', { class: 'chips' },
+        td(t('products.col.price'), { class: game ? 'num na' : 'num' }, game ? h('span', { class: 'muted', text: '—' }) : h('strong', { text: money(p.price) })),
+        td(t('products.col.stock'), { class: game ? 'num na' : 'num' }, game ? h('span', { class: 'muted', text: '—' }) : h('span', { class: p.stock === 0 ? 'qty out' : 'qty', text: num(p.stock) })),
+        td(t('products.col.game'), { class: game ? null : 'na' }, game ? h('div', { class: 'chips' },
           (p.client_ids || []).map((id) => h('code', { class: 'chip', text: id })),
           h('span', { class: 'muted small', text: p.payout_limit ? t('products.limit', { n: money(p.payout_limit) }) : t('products.limit.default') }))
           : h('span', { class: 'muted', text: '—' })),
@@ -1124,7 +1155,7 @@
     switch (o.kind) {
       case 'issue': return { title: t('st.issue'), sign: 1 };
       case 'credit':
-        if (!incoming) return { title: t('st.creditTo', { to: o.to }), sign: -1 };
+        if (!incoming) return { title: o.product ? t('st.prizeTo', { product: o.product, to: o.to }) : t('st.creditTo', { to: o.to }), sign: -1 };
         return { title: o.product ? t('st.prize', { product: o.product }) : t('st.creditBank'), sign: 1 };
       case 'transfer':
         return incoming ? { title: t('st.transferIn', { from: o.from }), sign: 1 } : { title: t('st.transferOut', { to: o.to }), sign: -1 };
@@ -1145,7 +1176,7 @@
         h('div', { class: 'st-main' },
           h('span', { class: 'st-title', text: d.title }),
           h('span', { class: 'st-meta' }, h('span', { class: 'mono', text: `#${o.operation}` }), ' · ', timeEl(o.timestamp), ' ', statusBadge(o.status)),
-          o.reason ? h('span', { class: 'st-reason', text: o.reason }) : null),
+          o.reason ? h('span', { class: 'st-reason', text: reasonText(o.reason) }) : null),
         h('span', { class: `st-value${counted ? '' : ' muted-value'}`, text: `${d.sign > 0 ? '+' : '−'}${num(o.value)}` }));
     });
     $('drawer-statement').replaceChildren(...(items.length ? items : [h('li', { class: 'st-empty', text: t('statement.none') })]));
@@ -1218,9 +1249,10 @@
       const trs = ops.map((o) => {
         const d = describe(o, BANK_ID);
         return h('tr', { dataset: { op: String(o.operation) } },
-          td(t('col.when'), null, timeEl(o.timestamp)),
+          td(t('col.when'), { class: 'desk-only' }, timeEl(o.timestamp)),
           td(t('col.what'), { class: 'cell-main' }, h('span', { class: 'op-title', text: d.title }), h('span', { class: 'muted mono small', text: ` #${o.operation}` }),
-            o.reason ? h('span', { class: 'op-reason', text: o.reason }) : null),
+            o.reason ? h('span', { class: 'op-reason', text: reasonText(o.reason) }) : null,
+            h('span', { class: 'stack-only row-meta' }, timeEl(o.timestamp))),
           td(t('col.status'), null, statusBadge(o.status)),
           td(t('col.value'), { class: 'num' }, h('strong', { class: d.sign > 0 ? 'pos' : 'neg', text: `${d.sign > 0 ? '+' : '−'}${num(o.value)}` })));
       });
@@ -1315,12 +1347,12 @@
     const rows = opsList.map((o) => {
       const who = o.kind === 'debit' || o.kind === 'transfer' ? o.from : o.to;
       return h('tr', { dataset: { op: String(o.operation), status: o.status } },
-        td(t('col.op'), null, h('span', { class: 'mono strong', text: `#${o.operation}` }), ' ', h('span', { class: 'muted small', text: t(`opkind.${o.kind}`) })),
+        td(t('col.op'), null, h('span', null, h('span', { class: 'mono strong', text: `#${o.operation}` }), ' ', h('span', { class: 'muted small', text: t(`opkind.${o.kind}`) }))),
         td(t('col.when'), null, timeEl(o.timestamp)),
         td(t('col.who'), { class: 'cell-main' }, h('strong', { text: who || '—' })),
         td(t('col.product'), null, o.product || h('span', { class: 'muted', text: '—' })),
         td(t('col.value'), { class: 'num' }, h('strong', { text: money(o.value) })),
-        td(t('col.status'), null, statusBadge(o.status), o.reason && !unknown ? h('span', { class: 'op-reason', text: o.reason }) : null),
+        td(t('col.status'), null, statusBadge(o.status), o.reason && !unknown ? h('span', { class: 'op-reason', text: reasonText(o.reason) }) : null),
         td('', { class: 'actions' }, unknown ? h('div', { class: 'btn-pair' },
           h('button', { type: 'button', class: 'btn small primary', 'aria-label': t('ops.complete.aria', { id: o.operation }), onclick: () => settle(o, 'complete') }, icon('check'), h('span', { class: 'btn-text', text: t('ops.complete') })),
           h('button', { type: 'button', class: 'btn small', 'aria-label': t('ops.refund.aria', { id: o.operation }), onclick: () => settle(o, 'refund') }, icon('refresh'), h('span', { class: 'btn-text', text: t('ops.refund') })))
@@ -1454,15 +1486,19 @@
           else if (k === 'status') shown = t(`status.${v}`);
           else if (k === 'kind' && (v === 'vending' || v === 'arcade')) shown = t(`kind.${v}`);
           else if (k === 'type') shown = kindLabel(v);
+          else if (k === 'role') shown = t(`role.${v}`);
+          else if (k === 'key') shown = `#${v}`;
+          else if (k === 'reason') shown = reasonText(v);
           return h('span', { class: 'kv' }, h('span', { class: 'k', text: t(`audit.k.${k}`) === `audit.k.${k}` ? k : t(`audit.k.${k}`) }), h('span', { class: 'v', text: shown }));
         });
         const actor = e.actor ? (auditNames.get(e.actor) || `#${e.actor}`) : t('audit.system');
         const label = t(`audit.a.${e.action}`);
         return h('tr', null,
-          td(t('col.when'), null, timeEl(e.created_at)),
-          td(t('audit.col.actor'), null, e.actor ? h('strong', { text: actor }) : h('span', { class: 'muted', text: actor })),
-          td(t('audit.col.action'), { class: 'cell-main' }, h('span', { class: 'action', dataset: { action: e.action }, text: label === `audit.a.${e.action}` ? e.action : label })),
-          td(t('audit.col.detail'), null, h('div', { class: 'kvs' }, chips)));
+          td(t('col.when'), { class: 'desk-only' }, timeEl(e.created_at)),
+          td(t('audit.col.actor'), { class: 'desk-only' }, e.actor ? h('strong', { text: actor }) : h('span', { class: 'muted', text: actor })),
+          td(t('audit.col.action'), { class: 'cell-main' }, h('span', { class: 'action', dataset: { action: e.action }, text: label === `audit.a.${e.action}` ? e.action : label }),
+            h('span', { class: 'stack-only row-meta' }, timeEl(e.created_at), ' · ', actor)),
+          td(t('audit.col.detail'), { class: 'full' }, h('div', { class: 'kvs' }, chips)));
       });
       rows.replaceChildren(...(trs.length ? trs : [emptyRow(4, t('audit.none'), '', 'list')]));
     } catch (err) {
@@ -1521,7 +1557,13 @@
         fail(t('copy.failed'));
       }
     });
-    $('dlg-secret-done').addEventListener('click', () => $('dlg-secret').close());
+    // The key leaves the page with its dialog, however it closes.
+    const forgetSecret = () => { $('dlg-secret-key').value = ''; };
+    $('dlg-secret-done').addEventListener('click', () => {
+      forgetSecret();
+      $('dlg-secret').close();
+    });
+    $('dlg-secret').addEventListener('cancel', forgetSecret);
     $('dlg-secret').addEventListener('close', () => {
       $('dlg-secret-copy').querySelector('span').textContent = t('copy');
     });
