@@ -37,7 +37,9 @@ func (s *Store) credit(ctx context.Context, tx *sql.Tx, r coinop.CreditRequest) 
 	if p == nil || p.Type != coinop.TypeGames || !slices.Contains(p.ClientIDs, r.ClientID) {
 		return nil, coinop.Errorf(coinop.EFORBIDDEN, "this client may not pay out for product %d", r.ProductID)
 	}
-	if err := s.lockPeople(ctx, tx, coinop.BankID, r.PersonID); err != nil {
+	// The bank's row is everybody's: it is touched last (in move), so that
+	// its lock is held only for the commit.
+	if err := s.lockPeople(ctx, tx, r.PersonID); err != nil {
 		return nil, err
 	}
 	if err := s.window(ctx, tx, r.Window, "a credit from this game", `SELECT MAX(created_at) FROM operations
@@ -109,7 +111,7 @@ func (s *Store) AdminCredit(ctx context.Context, r coinop.AdminCreditRequest) (o
 			if r.ToID == coinop.BankID {
 				op.Kind, op.FromID = coinop.OpIssue, 0
 			}
-			if err := s.lockPeople(ctx, tx, op.FromID, op.ToID); err != nil {
+			if err := s.lockPeople(ctx, tx, op.ToID); err != nil { // the bank last, in move
 				return nil, err
 			}
 			if err := s.move(ctx, tx, op, r.ActorID); err != nil {
@@ -123,18 +125,13 @@ func (s *Store) AdminCredit(ctx context.Context, r coinop.AdminCreditRequest) (o
 }
 
 // move takes op.Value from op.FromID (none for an issue) and gives it to
-// op.ToID, then records op.
+// op.ToID, then records op. The bank's row, the one every credit touches,
+// is updated last, so that concurrent credits queue on it only for the
+// commit.
 func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, actorID int64) error {
-	if op.FromID != 0 {
-		res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance - $1 WHERE id = $2 AND balance >= $1`, op.Value, op.FromID)
-		if err != nil {
+	if op.FromID != 0 && op.FromID != coinop.BankID {
+		if err := s.take(ctx, tx, op); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if op.FromID == coinop.BankID {
-				return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", op.Value)
-			}
-			return coinop.Errorf(coinop.EFUNDS, "insufficient funds")
 		}
 	}
 	res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = $2`, op.Value, op.ToID)
@@ -144,7 +141,28 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, acto
 	if n, _ := res.RowsAffected(); n == 0 {
 		return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", op.ToID)
 	}
-	return s.insertOperation(ctx, tx, op, actorID)
+	if err := s.insertOperation(ctx, tx, op, actorID); err != nil {
+		return err
+	}
+	if op.FromID == coinop.BankID {
+		return s.take(ctx, tx, op)
+	}
+	return nil
+}
+
+// take debits op.Value from op.FromID, refusing to go below zero.
+func (s *Store) take(ctx context.Context, tx *sql.Tx, op *coinop.Operation) error {
+	res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance - $1 WHERE id = $2 AND balance >= $1`, op.Value, op.FromID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if op.FromID == coinop.BankID {
+			return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", op.Value)
+		}
+		return coinop.Errorf(coinop.EFUNDS, "insufficient funds")
+	}
+	return nil
 }
 
 // lockPeople locks the accounts in id order (on databases with row locks),
