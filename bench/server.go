@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,4 +98,35 @@ func ParseMetrics(r io.Reader) (map[string]float64, error) {
 		}
 	}
 	return vals, sc.Err()
+}
+
+// scrapeAll scrapes every base (each once) and adds their series up: the
+// instances' CPU and memory together.
+func scrapeAll(ctx context.Context, hc *http.Client, bases []string) Sample {
+	if len(bases) == 1 {
+		return scrape(ctx, hc, bases[0])
+	}
+	sum := Sample{Values: map[string]float64{}}
+	for _, b := range distinct(bases) {
+		s := scrape(ctx, hc, b)
+		if s.Err != nil {
+			return Sample{At: s.At, Err: fmt.Errorf("%s: %w", b, s.Err)}
+		}
+		for k, v := range s.Values {
+			sum.Values[k] += v
+		}
+		sum.At = s.At
+	}
+	return sum
+}
+
+// distinct is ss without repetitions, in order.
+func distinct(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

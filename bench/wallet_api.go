@@ -9,20 +9,37 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // api calls the bank of the server under test over one keep-alive client.
+// With several base URLs (instances of one bank), each request goes to the
+// next in turn.
 type api struct {
-	base string // base URL, no trailing slash
-	hc   *http.Client
+	bases []string // base URLs, no trailing slash
+	next  *atomic.Uint64
+	hc    *http.Client
 }
 
-// newAPI returns an api for base whose client keeps up to conns idle
-// connections, one per worker, and never goes through a proxy.
-func newAPI(base string, conns int) *api {
+// newAPI returns an api for bases whose client keeps up to conns idle
+// connections to each, one per worker, and never goes through a proxy.
+func newAPI(bases []string, conns int) *api {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, DisableCompression: true}
-	return &api{base: base, hc: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
+	return &api{bases: bases, next: new(atomic.Uint64), hc: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
+}
+
+// base is the base URL of the next request: round-robin over the bases.
+func (a *api) base() string {
+	if len(a.bases) == 1 {
+		return a.bases[0]
+	}
+	return a.bases[(a.next.Add(1)-1)%uint64(len(a.bases))]
+}
+
+// at is an api sending every request to base, over the same client.
+func (a *api) at(base string) *api {
+	return &api{bases: []string{base}, next: new(atomic.Uint64), hc: a.hc}
 }
 
 // apiError is an answer with another status than expected.
@@ -43,7 +60,7 @@ func (a *api) roundTrip(ctx context.Context, method, path, auth string, body []b
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, a.base()+path, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +71,21 @@ func (a *api) roundTrip(ctx context.Context, method, path, auth string, body []b
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return a.hc.Do(req)
+}
+
+// post sends a JSON body and returns the status and up to 4 KiB of the
+// answer, read to the end so that the connection is reused.
+func (a *api) post(ctx context.Context, path, auth string, body []byte) (int, []byte, error) {
+	resp, err := a.roundTrip(ctx, "POST", path, auth, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+	}
+	return resp.StatusCode, raw, err
 }
 
 // send makes a request and returns its status, reading the answer to the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"time"
 )
 
 // Check is one verdict on the money after the window.
@@ -26,7 +27,54 @@ func (r *walletRun) check(ctx context.Context) {
 	} else {
 		rep.Checks = append(rep.Checks, conservation(sum, b), nonNegative(low, b), r.ledger(sum))
 	}
+	rep.Checks = append(rep.Checks, r.checkMachines()...)
 	rep.Checks = append(rep.Checks, r.noServerErrors(), r.checkStore(ctx))
+}
+
+// checkMachines: after the window every bench machine is idle and free, and
+// each one's stock went down by exactly the purchases it released.
+func (r *walletRun) checkMachines() []Check {
+	if r.fleet == nil {
+		return nil
+	}
+	idle := Check{Name: "machines: every bench machine idle and free (GET /api/v2/admin/machines: state idle, operation 0)"}
+	stock := Check{Name: "machines: stock went down by exactly the purchases completed"}
+	if r.machines == nil {
+		idle.Detail = fmt.Sprintf("not read: %v", r.settled)
+		stock.Detail = idle.Detail
+		return []Check{idle, stock}
+	}
+	free, connected, wrong := 0, 0, 0
+	var sold, released int64
+	var first string
+	for _, m := range r.fleet.ms {
+		s := r.machines[m.id]
+		if s.free() {
+			free++
+		}
+		if s.Connected {
+			connected++
+		}
+		n, q := m.released.Load(), s.quantity(r.fleet.product)
+		sold += m.initial - q
+		released += n
+		if m.initial-q != n {
+			if wrong == 0 {
+				first = fmt.Sprintf("; machine %d: %d → %d for %d released", m.id, m.initial, q, n)
+			}
+			wrong++
+		}
+	}
+	idle.OK = free == len(r.fleet.ms)
+	idle.Detail = fmt.Sprintf("%d of %d free, %d connected, after %s", free, len(r.fleet.ms), connected,
+		r.rep.Purchases.SettleTime.Round(time.Millisecond))
+	if r.settled != nil {
+		idle.Detail += ": " + r.settled.Error()
+	}
+	stock.OK = wrong == 0
+	stock.Detail = fmt.Sprintf("%d taken from stock, %d released and reported idle by the machines, %d machines differ%s",
+		sold, released, wrong, first)
+	return []Check{idle, stock}
 }
 
 // checkStore runs o.CheckStore: the invariants in the server's database.
@@ -66,21 +114,31 @@ func nonNegative(lowest int64, b bankStatus) Check {
 }
 
 // ledger: transfers move money between players only, so the players' total
-// grew by exactly the funding and the credits answered 201. A credit
+// grew by exactly the funding and the credits answered 201, less the
+// purchases the machines released (and reported idle after). A credit
 // without an answer (transport error, 5xx) may or may not have happened:
 // the check is then skipped.
 func (r *walletRun) ledger(players int64) Check {
 	s, credits := r.rep.Setup, r.rep.Kinds[kCredit].Statuses
 	c := Check{Name: "api: players' total == before + funding + credits answered 201"}
+	var spent int64
+	if r.fleet != nil {
+		c.Name += " - purchases × price"
+		spent = r.fleet.released() * machinePrice
+	}
 	if unknown := credits[0] + r.rep.Kinds[kCredit].serverErrors(); unknown > 0 {
 		c.OK, c.Skipped = true, true
 		c.Detail = fmt.Sprintf("%d credits had no clear answer", unknown)
 		return c
 	}
 	funded := int64(len(r.players)) * fundValue
-	want := s.Before + funded + r.rep.Credited
+	want := s.Before + funded + r.rep.Credited - spent
 	c.OK = players == want
-	c.Detail = fmt.Sprintf("%d + %d + %d = %d, players hold %d", s.Before, funded, r.rep.Credited, want, players)
+	if r.fleet == nil {
+		c.Detail = fmt.Sprintf("%d + %d + %d = %d, players hold %d", s.Before, funded, r.rep.Credited, want, players)
+	} else {
+		c.Detail = fmt.Sprintf("%d + %d + %d - %d = %d, players hold %d", s.Before, funded, r.rep.Credited, spent, want, players)
+	}
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -22,18 +23,43 @@ const (
 
 // WalletOptions configure a load test of the bank's HTTP API.
 type WalletOptions struct {
-	URL         string        // base URL of the server: http:// or https://
+	// URL is the base URL of the server (http:// or https://), or several,
+	// comma-separated: instances of one bank. Requests go to them in turn,
+	// one request each; machines connect to them in turn.
+	URL         string
 	IssuerAddr  string        // loopback address the bench's OpenID provider listens on
 	Players     int           // people logged in and funded before the window
-	Concurrency int           // workers sending requests, one at a time each
+	Concurrency int           // workers, one operation at a time each: they bound the requests in flight
 	Duration    time.Duration // length of the measured window
-	Mix         string        // weights of the kinds, e.g. "transfer=70,credit=10,balance=20"
+	// Mix weighs the kinds, e.g. "transfer=70,credit=10,balance=20"; empty:
+	// DefaultMix, or DefaultMachinesMix with machines.
+	Mix string
+	// Machines is the number of vending machines the bench creates and
+	// plays itself over their WebSocket: the buy kind's.
+	Machines int
+	// Rate, if above 0, paces the workers open-loop: operations start at
+	// this rate (a purchase is one operation), from a token bucket they
+	// share, whether or not earlier ones were answered; operations no worker
+	// is free to start are counted as skipped. 0: closed loop, each worker
+	// starts the next operation when the last one ended.
+	Rate float64
+	// Peak, above 1 and with Rate, multiplies the rate by Peak for
+	// PeakDuration in the middle of the window (0: a third of it); the
+	// report then gives each phase (base, peak, after) its own figures.
+	Peak         float64
+	PeakDuration time.Duration
 
 	// CheckStore, if set, checks the invariants in the server's own
 	// database after the window (coinop.WalletService.CheckInvariants).
 	CheckStore func(ctx context.Context) error
 	StoreLabel string // names that database in the report
 }
+
+// The mixes used when WalletOptions.Mix is empty.
+const (
+	DefaultMix         = "transfer=70,credit=10,balance=20"
+	DefaultMachinesMix = "transfer=60,credit=10,balance=20,buy=10"
+)
 
 // DefaultWalletOptions returns the defaults of the command's flags.
 func DefaultWalletOptions() WalletOptions {
@@ -43,7 +69,6 @@ func DefaultWalletOptions() WalletOptions {
 		Players:     1000,
 		Concurrency: 32,
 		Duration:    20 * time.Second,
-		Mix:         "transfer=70,credit=10,balance=20",
 	}
 }
 
@@ -55,10 +80,37 @@ func ServerFlags(issuerAddr string) string {
 		" --credit-window 0 --transfer-window 0"
 }
 
+// mix is the mix to run: Mix, or the default for the machines.
+func (o WalletOptions) mix() string {
+	switch {
+	case o.Mix != "":
+		return o.Mix
+	case o.Machines > 0:
+		return DefaultMachinesMix
+	}
+	return DefaultMix
+}
+
+// urls parses URL: one base URL or several, comma-separated.
+func (o WalletOptions) urls() ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(o.URL, ",") {
+		u, err := baseURL(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u.String())
+	}
+	return out, nil
+}
+
+// peaked reports whether the run has a peak phase.
+func (o WalletOptions) peaked() bool { return o.Rate > 0 && o.Peak > 1 }
+
 // Validate checks the options.
 func (o WalletOptions) Validate() error {
 	var errs []error
-	if _, err := baseURL(o.URL); err != nil {
+	if _, err := o.urls(); err != nil {
 		errs = append(errs, err)
 	}
 	if host, _, err := net.SplitHostPort(o.IssuerAddr); err != nil {
@@ -75,31 +127,52 @@ func (o WalletOptions) Validate() error {
 	if o.Duration < 100*time.Millisecond {
 		errs = append(errs, errors.New("duration must be at least 100ms"))
 	}
-	if _, err := ParseMix(o.Mix); err != nil {
+	if o.Machines < 0 || o.Machines > 10_000 {
+		errs = append(errs, errors.New("machines must be between 0 and 10000"))
+	}
+	if m, err := ParseMix(o.mix()); err != nil {
 		errs = append(errs, err)
+	} else if m[kBuy] > 0 && o.Machines == 0 {
+		errs = append(errs, errors.New("the mix buys: give --machines N"))
+	}
+	if o.Rate < 0 || o.Rate > 1_000_000 || math.IsNaN(o.Rate) {
+		errs = append(errs, errors.New("rate must be between 0 (closed loop) and 1000000 a second"))
+	}
+	switch {
+	case o.Peak < 0 || o.Peak > 1000 || math.IsNaN(o.Peak):
+		errs = append(errs, errors.New("peak must be a factor between 1 and 1000 (0: none)"))
+	case o.Peak > 1 && o.Rate == 0:
+		errs = append(errs, errors.New("peak needs --rate, the base rate it multiplies"))
+	case o.Peak > 1 && (o.PeakDuration < 0 || o.PeakDuration >= o.Duration):
+		errs = append(errs, errors.New("peak-duration must be shorter than duration"))
 	}
 	return errors.Join(errs...)
 }
 
-// kind is one sort of request the workers send.
+// kind is one sort of request the workers send, or (kBuy) of operation.
 type kind int
 
 const (
 	kTransfer kind = iota // POST /api/v2/transfer between two players
 	kCredit               // POST /api/v2/credit from the game
 	kBalance              // GET /api/v2/balance
+	kBuy                  // the mix's purchase: kDebit, the code from the machine, kMFA
+	kDebit                // POST /api/v2/debit at a bench machine
+	kMFA                  // POST /api/v2/mfa with the machine's code
 	numKinds
+
+	numMix = kBuy + 1 // the kinds a mix weighs
 )
 
-var kindNames = [numKinds]string{"transfer", "credit", "balance"}
+var kindNames = [numKinds]string{"transfer", "credit", "balance", "buy", "debit", "mfa"}
 
 func (k kind) String() string { return kindNames[k] }
 
-// Mix is the weight of each kind of request.
-type Mix [numKinds]int
+// Mix is the weight of each kind of operation a worker picks.
+type Mix [numMix]int
 
-// ParseMix parses "transfer=70,credit=10,balance=20". Kinds left out weigh
-// 0; at least one must weigh more.
+// ParseMix parses "transfer=70,credit=10,balance=20,buy=5". Kinds left out
+// weigh 0; at least one must weigh more.
 func ParseMix(s string) (Mix, error) {
 	var m Mix
 	total := 0
@@ -108,7 +181,7 @@ func ParseMix(s string) (Mix, error) {
 		k := kindOf(name)
 		n, err := strconv.Atoi(val)
 		if !ok || k < 0 || err != nil || n < 0 || n > 1_000_000 {
-			return Mix{}, fmt.Errorf("mix %q: want kind=weight,… with kinds transfer, credit, balance", s)
+			return Mix{}, fmt.Errorf("mix %q: want kind=weight,… with kinds transfer, credit, balance, buy", s)
 		}
 		m[k] += n
 		total += n
@@ -120,32 +193,38 @@ func ParseMix(s string) (Mix, error) {
 }
 
 func kindOf(name string) kind {
-	for k, n := range kindNames {
-		if n == name {
-			return kind(k)
+	for k := range numMix {
+		if kindNames[k] == name {
+			return k
 		}
 	}
 	return -1
 }
 
 // total is the sum of the weights.
-func (m Mix) total() int { return m[kTransfer] + m[kCredit] + m[kBalance] }
+func (m Mix) total() int {
+	n := 0
+	for _, w := range m {
+		n += w
+	}
+	return n
+}
 
 // pick maps r in [0, total) to a kind.
 func (m Mix) pick(r int) kind {
-	for k := range numKinds {
+	for k := range numMix {
 		if r < m[k] {
 			return k
 		}
 		r -= m[k]
 	}
-	return numKinds - 1
+	return numMix - 1
 }
 
 // String is the mix as ParseMix reads it.
 func (m Mix) String() string {
 	var parts []string
-	for k := range numKinds {
+	for k := range numMix {
 		if m[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
 		}

@@ -67,30 +67,37 @@ func (r *walletRun) setup(ctx context.Context) (err error) {
 	return nil
 }
 
-// loginOperator logs the operator in, retrying for loginRetry while the
-// server cannot find the issuer's key.
+// loginOperator logs the operator in at every instance, retrying for
+// loginRetry while one cannot find the issuer's key: each fetches the keys
+// itself, and the players' logins go to all of them.
 func (r *walletRun) loginOperator(ctx context.Context) (int64, error) {
 	tok, err := r.is.token(OperatorSub, OperatorEmail, BenchApp)
 	if err != nil {
 		return 0, err
 	}
 	r.opAuth = "Bearer " + tok
+	var id int64
 	deadline := time.Now().Add(loginRetry)
-	for waited := false; ; waited = true {
-		id, _, err := r.api.login(ctx, r.opAuth)
-		if err == nil || !retryableLogin(err) || time.Now().After(deadline) {
-			if err != nil {
+	waited := false
+	for _, base := range r.api.bases {
+		for {
+			id, _, err = r.api.at(base).login(ctx, r.opAuth)
+			if err == nil {
+				break
+			}
+			if !retryableLogin(err) || time.Now().After(deadline) {
 				return 0, r.hint(fmt.Errorf("operator login: %w", err))
 			}
-			return id, nil
-		}
-		if !waited {
-			fmt.Fprintf(r.progress, "waiting for the server to fetch the issuer's keys (it does so at most every 30s)\n")
-		}
-		if err := sleep(ctx, time.Second); err != nil {
-			return 0, err
+			if !waited {
+				fmt.Fprintf(r.progress, "waiting for the server to fetch the issuer's keys (it does so at most every 30s)\n")
+				waited = true
+			}
+			if err := sleep(ctx, time.Second); err != nil {
+				return 0, err
+			}
 		}
 	}
+	return id, nil
 }
 
 // retryableLogin: a 401 because the server has not (re)fetched the keys.

@@ -32,11 +32,11 @@ func TestParseMix(t *testing.T) {
 
 func TestMixPick(t *testing.T) {
 	m := Mix{7, 1, 2}
-	var got [numKinds]int
+	var got [numMix]int
 	for r := range m.total() {
 		got[m.pick(r)]++
 	}
-	if got != [numKinds]int{7, 1, 2} {
+	if got != [numMix]int{7, 1, 2} {
 		t.Errorf("picks %v, want the weights", got)
 	}
 	if k := (Mix{0, 0, 5}).pick(0); k != kBalance {

@@ -54,12 +54,16 @@ const helpIndent = "                         "
 
 func bindBenchWalletFlags(fs *flag.FlagSet, o *cmdOptions) {
 	b, d := &o.bench.Wallet, bench.DefaultWalletOptions()
-	fs.StringVar(&b.URL, "url", d.URL, "base URL of the server under test (default "+d.URL+")")
+	fs.StringVar(&b.URL, "url", d.URL, "base URL of the server under test, or several comma-separated (instances of one bank: requests and machines go to them in turn) (default "+d.URL+")")
 	fs.StringVar(&b.IssuerAddr, "issuer-addr", d.IssuerAddr, "loopback address of the bench's OpenID provider, the server's --oidc-issuer (default "+d.IssuerAddr+")")
 	fs.IntVar(&b.Players, "players", d.Players, fmt.Sprintf("players logged in and funded before the window (default %d)", d.Players))
-	fs.IntVar(&b.Concurrency, "concurrency", d.Concurrency, fmt.Sprintf("workers, one request at a time each (default %d)", d.Concurrency))
+	fs.IntVar(&b.Concurrency, "concurrency", d.Concurrency, fmt.Sprintf("workers, one operation at a time each: the bound on requests in flight (default %d)", d.Concurrency))
 	fs.DurationVar(&b.Duration, "duration", d.Duration, fmt.Sprintf("length of the measured window (default %s)", d.Duration))
-	fs.StringVar(&b.Mix, "mix", d.Mix, "weights of transfer, credit and balance requests (default "+d.Mix+")")
+	fs.StringVar(&b.Mix, "mix", d.Mix, "weights of transfer, credit, balance and buy (default "+bench.DefaultMix+"; with --machines "+bench.DefaultMachinesMix+")")
+	fs.IntVar(&b.Machines, "machines", d.Machines, "vending machines the bench creates, stocks and plays over their WebSocket, for the buy kind (default 0)")
+	fs.Float64Var(&b.Rate, "rate", d.Rate, "operations a second, paced open-loop by a token bucket the workers share; 0: closed loop (default 0)")
+	fs.Float64Var(&b.Peak, "peak", d.Peak, "with --rate: multiply the rate by FACTOR for --peak-duration in the middle of the window (default none)")
+	fs.DurationVar(&b.PeakDuration, "peak-duration", d.PeakDuration, "length of the peak (default a third of --duration)")
 }
 
 func runBenchWallet(ctx context.Context, e *env, args []string) error {
