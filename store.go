@@ -12,6 +12,7 @@ type Store interface {
 	AuditService
 	VendingService
 	RankingService
+	LegacyService
 
 	// Migrate applies pending schema migrations and returns how many.
 	Migrate(ctx context.Context) (int, error)

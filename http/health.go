@@ -59,7 +59,10 @@ func (s *Server) allowedMethods(r *http.Request) []string {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		probe := *r
 		probe.Method = m
-		if _, pattern := s.mux.Handler(&probe); pattern != "" && !catchAll[pattern] {
+		_, pattern := s.mux.Handler(&probe)
+		// A subtree pattern for path+"/" only redirects (/api/v2/machine/).
+		redirect := strings.HasSuffix(pattern, " "+r.URL.Path+"/")
+		if pattern != "" && !catchAll[pattern] && !redirect {
 			allow = append(allow, m)
 		}
 	}

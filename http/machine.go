@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -32,6 +33,46 @@ func (s *Server) machineKey(r *http.Request) (int64, error) {
 	return c.KeyID, nil
 }
 
+// machineTransport is how one connected machine's messages travel: the
+// plain WebSocket of /api/v2/machine, or a Socket.IO namespace for the
+// fair's legacy programs (legacy.go). The machine logic (machineInput,
+// MachineHub, the commands of vending.go) is the same for both. Only the
+// connection's writer goroutine calls send, ping, goodbye and close.
+type machineTransport interface {
+	// send writes one message and returns once it is written: its name
+	// and its payload, a JSON object with its keys in the order machines
+	// read them.
+	send(name string, payload json.RawMessage) error
+	// ping checks that the machine is still there; a transport with a
+	// heartbeat of its own does nothing.
+	ping() error
+	// goodbye tells the machine why the connection ends: a close code of
+	// sockets.go, or 1001 when the server stops (the machine should
+	// reconnect).
+	goodbye(code int, reason string)
+	// close releases the connection.
+	close()
+}
+
+// wsMachine is the plain WebSocket transport: each message is a text frame
+// {"name": payload}.
+type wsMachine struct{ conn *websocket.Conn }
+
+func (w wsMachine) send(name string, payload json.RawMessage) error {
+	w.conn.SetWriteDeadline(time.Now().Add(machineSendWait))
+	return w.conn.WriteMessage(websocket.TextMessage, joinFrame(name, payload))
+}
+
+func (w wsMachine) ping() error {
+	return w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(machineSendWait))
+}
+
+func (w wsMachine) goodbye(code int, reason string) {
+	w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+}
+
+func (w wsMachine) close() { w.conn.Close() }
+
 // handleMachineSocket: GET /api/v2/machine, the machines' persistent
 // connection. The credential alone says which machine it is.
 func (s *Server) handleMachineSocket() http.Handler {
@@ -55,26 +96,42 @@ func (s *Server) handleMachineSocket() http.Handler {
 		if err != nil {
 			return
 		}
-		go s.serveMachine(&machineConn{m: m, keyID: keyID, conn: conn,
-			out: make(chan outFrame, 32), closing: make(chan closeFrame, 1), done: make(chan struct{})})
+		c := newMachineConn(m, keyID, wsMachine{conn})
+		go func() {
+			if !s.startMachine(c, "websocket") {
+				c.t.goodbye(websocket.CloseGoingAway, "server shutting down")
+				c.t.close()
+				return
+			}
+			go s.machineReadLoop(c, conn)
+			s.runMachine(c)
+		}()
 	})
 }
 
-func (s *Server) serveMachine(c *machineConn) {
-	ctx := context.Background()
+// startMachine makes c its machine's connection (replacing an older one)
+// and records the machine connected; false when the server is shutting
+// down (c is not registered: close it, and do not run it).
+func (s *Server) startMachine(c *machineConn, transport string) bool {
 	if !s.machines.register(c) {
-		goingAway(c.conn)
-		return
+		return false
 	}
-	renew := func() {
-		if err := s.opts.Store.Connected(ctx, c.m.ID, time.Now().Add(machineLease)); err != nil {
-			s.log.Warn("machine lease", "machine", c.m.ID, "err", err)
-		}
+	s.renewLease(c)
+	s.log.Info("machine connected", "machine", c.m.ID, "name", c.m.Name, "transport", transport)
+	return true
+}
+
+func (s *Server) renewLease(c *machineConn) {
+	if err := s.opts.Store.Connected(context.Background(), c.m.ID, time.Now().Add(machineLease)); err != nil {
+		s.log.Warn("machine lease", "machine", c.m.ID, "err", err)
 	}
-	renew()
-	s.log.Info("machine connected", "machine", c.m.ID, "name", c.m.Name)
-	go s.machineReadLoop(c)
-	c.writeLoop(renew)
+}
+
+// runMachine writes to the machine until the connection ends, then records
+// the disconnection.
+func (s *Server) runMachine(c *machineConn) {
+	ctx := context.Background()
+	c.writeLoop(func() { s.renewLease(c) })
 	<-c.done
 	// A socket replaced by a newer one (here or on another instance) is no
 	// disconnection of the machine.
@@ -84,44 +141,59 @@ func (s *Server) serveMachine(c *machineConn) {
 			s.log.Error("machine disconnect", "machine", c.m.ID, "err", err)
 		}
 		if s.machines.Connected(c.m.ID) {
-			renew() // it reconnected meanwhile: keep its lease
+			s.renewLease(c) // it reconnected meanwhile: keep its lease
 		}
 		s.announce(ctx, settled...)
 	}
 	s.log.Info("machine disconnected", "machine", c.m.ID)
 }
 
-// machineReadLoop applies the machine's reports; a bad frame gets an error
-// frame and changes nothing.
-func (s *Server) machineReadLoop(c *machineConn) {
-	defer close(c.done)
-	c.conn.SetReadLimit(machineReadLimit)
-	alive := func() { c.conn.SetReadDeadline(time.Now().Add(machinePing + machinePongWait)) }
+// machineReadLoop reads the frames of a machine's WebSocket.
+func (s *Server) machineReadLoop(c *machineConn, conn *websocket.Conn) {
+	defer c.stopped()
+	conn.SetReadLimit(machineReadLimit)
+	alive := func() { conn.SetReadDeadline(time.Now().Add(machinePing + machinePongWait)) }
 	alive()
-	c.conn.SetPongHandler(func(string) error { alive(); return nil })
+	conn.SetPongHandler(func(string) error { alive(); return nil })
 	for {
-		_, data, err := c.conn.ReadMessage()
+		_, data, err := conn.ReadMessage()
 		if err != nil {
 			return
 		}
 		alive()
-		if err := s.machineMessage(c, data); err != nil {
-			code := coinop.ErrorCode(err)
-			if code == coinop.EINTERNAL {
-				s.log.Error("machine message", "machine", c.m.ID, "err", err)
-			} else {
-				s.log.Info("machine message refused", "machine", c.m.ID, "err", err)
-			}
-			select {
-			case c.out <- outFrame{data: machineFrame("error", errorMsg{code, coinop.ErrorMessage(err)})}:
-			default: // a machine flooding bad frames gets fewer answers
-			}
+		name, payload, err := splitFrame(data)
+		if err != nil {
+			s.machineRefused(c, coinop.Errorf(coinop.EINVALID, "%v", err))
+			continue
 		}
+		s.machineInput(c, name, payload)
 	}
 }
 
-func (s *Server) machineMessage(c *machineConn, data []byte) error {
-	msg, err := parseMachineFrame(data)
+// machineInput applies one message of a machine; a refused one is answered
+// with an error message and changes nothing.
+func (s *Server) machineInput(c *machineConn, name string, payload json.RawMessage) {
+	if err := s.machineMessage(c, name, payload); err != nil {
+		s.machineRefused(c, err)
+	}
+}
+
+func (s *Server) machineRefused(c *machineConn, err error) {
+	code := coinop.ErrorCode(err)
+	if code == coinop.EINTERNAL {
+		s.log.Error("machine message", "machine", c.m.ID, "err", err)
+	} else {
+		s.log.Info("machine message refused", "machine", c.m.ID, "err", err)
+	}
+	payload, _ := json.Marshal(errorMsg{code, coinop.ErrorMessage(err)})
+	select {
+	case c.out <- outFrame{name: "error", payload: payload}:
+	default: // a machine flooding bad frames gets fewer answers
+	}
+}
+
+func (s *Server) machineMessage(c *machineConn, name string, payload json.RawMessage) error {
+	msg, err := parseMachineMessage(name, payload)
 	if err != nil {
 		return coinop.Errorf(coinop.EINVALID, "%v", err)
 	}

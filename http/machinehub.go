@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,21 +49,34 @@ var (
 	commandFailed = []byte("not delivered")
 )
 
-// machineConn is one machine's socket. Only its writer goroutine writes.
+// machineConn is one machine's connection, whatever its transport. Only
+// its writer goroutine (writeLoop) uses the transport's sending side.
 type machineConn struct {
 	stopHandling func()      // ends the bus handler of this machine's commands
 	replaced     atomic.Bool // closed because the machine connected again
 	m            *coinop.Machine
-	keyID        int64
-	conn         *websocket.Conn
+	keyID        int64 // the API key it connected with; 0 for a legacy machine
+	t            machineTransport
 	out          chan outFrame
 	closing      chan closeFrame
-	done         chan struct{} // the reader stopped
+	done         chan struct{} // the machine's side stopped (reader ended)
+	doneOnce     sync.Once
 }
 
+func newMachineConn(m *coinop.Machine, keyID int64, t machineTransport) *machineConn {
+	return &machineConn{m: m, keyID: keyID, t: t,
+		out: make(chan outFrame, 32), closing: make(chan closeFrame, 1), done: make(chan struct{})}
+}
+
+// stopped records that the machine's side of the connection ended.
+func (c *machineConn) stopped() { c.doneOnce.Do(func() { close(c.done) }) }
+
+// outFrame is a message for the machine: its name and its payload, a JSON
+// object with the keys in the order machines read them.
 type outFrame struct {
-	data   []byte
-	result chan error // nil: nobody waits
+	name    string
+	payload json.RawMessage
+	result  chan error // nil: nobody waits
 }
 
 // Send writes a frame to the machine and returns once it is written (by
@@ -87,11 +101,16 @@ func (h *MachineHub) Send(ctx context.Context, machineID int64, frame []byte) er
 	return nil
 }
 
-// send queues a frame on this socket and waits until it is written.
+// send queues a frame ({"name": payload}, the form commands take between
+// instances) on this connection and waits until it is written.
 func (c *machineConn) send(ctx context.Context, frame []byte) error {
+	name, payload, err := splitFrame(frame)
+	if err != nil {
+		return err
+	}
 	res := make(chan error, 1)
 	select {
-	case c.out <- outFrame{frame, res}:
+	case c.out <- outFrame{name, payload, res}:
 	default:
 		return errNotDelivered // the machine is not keeping up
 	}
@@ -210,9 +229,10 @@ func (c *machineConn) requestClose(code int, reason string) {
 	}
 }
 
-// writeLoop writes queued frames and pings; it renews the machine's lease.
+// writeLoop writes queued messages and pings; it renews the machine's
+// lease.
 func (c *machineConn) writeLoop(renew func()) {
-	defer c.conn.Close()
+	defer c.t.close()
 	defer c.drain()
 	ping := time.NewTicker(machinePing)
 	defer ping.Stop()
@@ -220,16 +240,15 @@ func (c *machineConn) writeLoop(renew func()) {
 		var err error
 		select {
 		case f := <-c.out:
-			c.conn.SetWriteDeadline(time.Now().Add(machineSendWait))
-			err = c.conn.WriteMessage(websocket.TextMessage, f.data)
+			err = c.t.send(f.name, f.payload)
 			if f.result != nil {
 				f.result <- err
 			}
 		case <-ping.C:
-			err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(machineSendWait))
+			err = c.t.ping()
 			renew()
 		case cf := <-c.closing:
-			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(cf.code, cf.reason), time.Now().Add(time.Second))
+			c.t.goodbye(cf.code, cf.reason)
 			select {
 			case <-c.done:
 			case <-time.After(time.Second):

@@ -49,7 +49,16 @@ func machineFrame(name string, v any) []byte {
 	return b
 }
 
-// machineMessage is a decoded frame from a machine.
+// joinFrame is the frame of a message whose payload is already encoded:
+// the same bytes as machineFrame.
+func joinFrame(name string, payload json.RawMessage) []byte {
+	n, _ := json.Marshal(name)
+	b := make([]byte, 0, len(n)+len(payload)+3)
+	b = append(append(append(b, '{'), n...), ':')
+	return append(append(b, payload...), '}')
+}
+
+// machineMessage is a decoded message from a machine.
 type machineMessage struct {
 	name        string
 	stateUpdate stateUpdateMsg
@@ -58,28 +67,35 @@ type machineMessage struct {
 
 var errMalformed = errors.New("a frame must be a JSON object with exactly one key: stateUpdate or coinInserted")
 
-// parseMachineFrame decodes a frame from a machine.
-func parseMachineFrame(data []byte) (*machineMessage, error) {
+// splitFrame reads a frame: a JSON object with exactly one key, the
+// message name, whose value is the payload (kept as written).
+func splitFrame(data []byte) (string, json.RawMessage, error) {
 	var outer map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&outer); err != nil || len(outer) != 1 || dec.More() {
-		return nil, errMalformed
+		return "", nil, errMalformed
 	}
-	m := &machineMessage{}
 	for name, raw := range outer {
-		m.name = name
-		switch name {
-		case "stateUpdate":
-			if json.Unmarshal(raw, &m.stateUpdate) != nil || m.stateUpdate.State == "" {
-				return nil, errors.New("stateUpdate needs state and operation")
-			}
-		case "coinInserted":
-			if json.Unmarshal(raw, &m.coin) != nil || !m.coin.Operation.Set {
-				return nil, errors.New("coinInserted needs arcade and operation")
-			}
-		default:
-			return nil, errors.New("unknown message " + name)
+		return name, raw, nil
+	}
+	return "", nil, errMalformed
+}
+
+// parseMachineMessage decodes a message from a machine, whatever carried
+// it (a WebSocket frame, a Socket.IO event).
+func parseMachineMessage(name string, raw json.RawMessage) (*machineMessage, error) {
+	m := &machineMessage{name: name}
+	switch name {
+	case "stateUpdate":
+		if json.Unmarshal(raw, &m.stateUpdate) != nil || m.stateUpdate.State == "" {
+			return nil, errors.New("stateUpdate needs state and operation")
 		}
+	case "coinInserted":
+		if json.Unmarshal(raw, &m.coin) != nil || !m.coin.Operation.Set {
+			return nil, errors.New("coinInserted needs arcade and operation")
+		}
+	default:
+		return nil, errors.New("unknown message " + name)
 	}
 	return m, nil
 }

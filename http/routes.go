@@ -48,6 +48,8 @@ func (s *Server) bankRoutes() {
 	m.Handle("POST /api/v2/mfa", s.cors(s.handleMFA()))
 	m.Handle("GET /api/v2/events", s.handleEvents())
 	m.Handle("GET /api/v2/machine", s.handleMachineSocket())
+	m.Handle("GET /api/v2/machine/", s.handleLegacySocket())
+	m.Handle("POST /api/v2/machine/", s.handleLegacySocket())
 	m.Handle("OPTIONS /api/v2/", s.cors(http.NotFoundHandler()))
 
 	m.Handle("GET /api/v2/admin/products", s.handleAdminProducts())
@@ -57,6 +59,7 @@ func (s *Server) bankRoutes() {
 	m.Handle("POST /api/v2/admin/machines", s.handleCreateMachine())
 	m.Handle("PUT /api/v2/admin/machines/{id}/stock/{slot}", s.handleSetStock())
 	m.Handle("POST /api/v2/admin/machines/{id}/key", s.handleRotateKey())
+	m.Handle("PUT /api/v2/admin/machines/{id}/legacy", s.handleMapLegacy())
 	m.Handle("GET /api/v2/admin/operations", s.handleOperations())
 	m.Handle("POST /api/v2/admin/operations/{id}/settle", s.handleSettle())
 	m.Handle("GET /api/v2/admin/people", s.handlePeople())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coinop/coinop"
 	"github.com/coinop/coinop/metrics"
+	"github.com/coinop/coinop/socketio"
 )
 
 // Options are the server's dependencies and settings.
@@ -46,6 +47,9 @@ type Options struct {
 	// Demo, when set, turns on the demo's routes: the development login,
 	// games that pay, the simulated machines' screens. Only --demo sets it.
 	Demo DemoMachines
+	// Legacy, when a secret is set, serves the fair's legacy machine
+	// programs over Socket.IO at /api/v2/machine/ (legacy.go).
+	Legacy LegacyOptions
 }
 
 // VendingOptions are the machines' rules.
@@ -88,7 +92,8 @@ type Server struct {
 	srv      *http.Server
 	ticker   *TickerHub
 	machines *MachineHub
-	sockets  socketSet // events and demo sockets
+	legacy   *socketio.Server // nil: legacy machines are off
+	sockets  socketSet        // events and demo sockets
 	failures *failureLimiter
 	metrics  serverMetrics
 	now      func() time.Time
@@ -169,6 +174,7 @@ func NewServer(opts Options) *Server {
 	s.metrics.requests = opts.Metrics.NewCounter("coinop_http_requests_total", "HTTP requests by route and status.", "route", "code")
 	s.ticker = newTickerHub(opts.Ticker, opts.Metrics, opts.Log)
 	s.machines = newMachineHub(opts.Log, opts.Bus)
+	s.legacy = s.newLegacyServer()
 	s.routes()
 	s.srv = &http.Server{
 		Handler:           s,
@@ -202,9 +208,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.ticker.Shutdown()
 	s.machines.Shutdown()
 	s.sockets.shutdown()
+	if s.legacy != nil {
+		s.legacy.Shutdown()
+	}
 	err := s.srv.Shutdown(ctx)
 	s.ticker.Wait(ctx)
 	s.machines.Wait(ctx)
+	if s.legacy != nil {
+		s.legacy.Wait(ctx)
+	}
 	s.sockets.wait(ctx)
 	return err
 }

@@ -47,6 +47,9 @@ type Config struct {
 	ACMEDomain        string
 	ACMEDirectory     string
 	RedirectAddr      string
+
+	LegacyVendingSecret string // HS256 secret of the legacy /vending-machine tokens
+	LegacyArcadeSecret  string // HS256 secret of the legacy /arcade tokens
 }
 
 // setting ties a configuration field to its flag and environment variable.
@@ -93,6 +96,8 @@ func (c *Config) settings() []setting {
 		{flag: "coin-timeout", env: "COINOP_COIN_TIMEOUT", usage: "how long an arcade has to confirm a coin before the debit is voided", dur: &c.CoinTimeout},
 		{flag: "report-timeout", env: "COINOP_REPORT_TIMEOUT", usage: "after a release, how long a machine has to report before the operation is marked unknown", dur: &c.ReportTimeout},
 		{flag: "public-url", env: "COINOP_PUBLIC_URL", usage: "external URL of this server (OIDC redirect, links); default http://localhost:PORT", str: &c.PublicURL},
+		{flag: "legacy-vending-secret", env: "COINOP_LEGACY_VENDING_SECRET", usage: "turns on Socket.IO at /api/v2/machine/ for the fair's legacy vending machine program: the HS256 secret of its tokens", str: &c.LegacyVendingSecret, secret: true},
+		{flag: "legacy-arcade-secret", env: "COINOP_LEGACY_ARCADE_SECRET", usage: "turns on Socket.IO at /api/v2/machine/ for the fair's legacy arcade programs: the HS256 secret of their tokens", str: &c.LegacyArcadeSecret, secret: true},
 		{flag: "revocation-interval", env: "COINOP_REVOCATION_INTERVAL", usage: "how often to reload revoked API keys", dur: &c.RevocationInterval},
 	}
 }

@@ -7,8 +7,8 @@
 //	coinop apikey revoke ID
 //	coinop operator grant EMAIL | --id N
 //	coinop machine add --name NAME --kind vending|arcade
-//	coinop import v2 --from postgres://...
 //	coinop machine run --url URL --key KEY --kind vending|arcade [--on-release CMD] [--on-coin CMD]
+//	coinop machine legacy --id N --namespace vending-machine|arcade --legacy-id ID
 //	coinop bench ticker [--clients N] [--duration D] [--url URL] [--key KEY]
 //
 // Global flags may stand before or after the command.
@@ -94,9 +94,10 @@ func commands() []command {
 			}},
 		{words: []string{"machine", "add"}, help: "add a machine; prints its id and its API key (shown once)", run: runMachineAdd, flags: bindMachineAddFlags},
 		{words: []string{"machine", "run"}, help: "run the reference machine client (shows the code, releases a slot or inserts a coin)", run: runMachineRun, flags: bindMachineRunFlags},
-		importCommand(),
 		{words: []string{"bench", "ticker"}, help: "load-test the ticker WebSocket of a running server", run: runBenchTicker, flags: bindBenchFlags},
 		{words: []string{"bench", "wallet"}, help: benchWalletHelp, run: runBenchWallet, flags: bindBenchWalletFlags},
+		importCommand(),
+		legacyCommand(),
 	}
 }
 

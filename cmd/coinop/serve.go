@@ -91,7 +91,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Store: store, Bank: bankOptions(cfg), Bus: bus,
 		Vending:  coinophttp.VendingOptions{CodeTimeout: cfg.CodeTimeout, CoinTimeout: cfg.CoinTimeout, ReportTimeout: cfg.ReportTimeout},
 		IDTokens: idTokenVerifier(cfg, log), Login: loginProvider(cfg, ln.Addr()),
-		Demo: demoMachines(sims),
+		Demo: demoMachines(sims), Legacy: legacyOptions(cfg, log),
 	})
 	hub := srv.Ticker()
 	revocations.OnRevoke(hub.CloseKey)
