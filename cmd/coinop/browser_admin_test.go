@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,62 +22,12 @@ import (
 // and never reports. It needs COINOP_TEST_CHROMIUM (a Chromium binary), Node
 // and `npm ci --prefix e2e`.
 func TestBrowserOperator(t *testing.T) {
-	browser := os.Getenv("COINOP_TEST_CHROMIUM")
-	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("COINOP_TEST_CHROMIUM is not set, and CI must run the browser test: set it to a Chromium binary, e.g. /usr/bin/chromium (see .ci/run)")
-		}
-		t.Skip("browser test skipped: set COINOP_TEST_CHROMIUM to a Chromium binary (e.g. /usr/bin/chromium) and run `npm ci --prefix e2e` to run it")
-	}
-	if _, err := os.Stat(browser); err != nil {
-		t.Fatalf("COINOP_TEST_CHROMIUM=%s: %v", browser, err)
-	}
-	root, err := filepath.Abs(filepath.Join("..", "..")) // the test runs in cmd/coinop
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2e := filepath.Join(root, "e2e")
-	script := filepath.Join(e2e, "admin.mjs")
-	if _, err := os.Stat(script); err != nil {
-		t.Fatalf("the browser test script is missing: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
-		t.Fatalf("e2e/node_modules is missing (playwright-core not installed): run `npm ci --prefix e2e` from the repository root (with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not on PATH; the browser test needs Node.js 20 or later: %v", err)
-	}
-	artifacts := filepath.Join(e2e, "artifacts")
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
+	b := newBrowserRun(t, "admin.mjs")
 	ts := startServer(t, "", "--demo", "--report-timeout", "1s")
 	u := makeUnknownOperation(t, ts)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Dir = e2e
-	cmd.Env = append(os.Environ(),
-		"BASE_URL="+ts.URL,
-		"CHROMIUM="+browser,
-		"ARTIFACTS="+artifacts,
-		"UNKNOWN_OP="+strconv.FormatInt(u.operation, 10),
-		"PLAYER_NAME="+u.player,
-		"PLAYER_ID="+strconv.FormatInt(u.playerID, 10),
-		"MACHINE_NAME="+u.machine,
-	)
-	cmd.WaitDelay = 5 * time.Second // do not wait on pipes a leftover browser holds open
-	out, err := cmd.CombinedOutput()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("e2e/admin.mjs did not finish within 300s; output:\n%s", out)
-	}
-	if err != nil {
-		t.Fatalf("e2e/admin.mjs failed (%v); screenshots in %s; output:\n%s", err, artifacts, out)
-	}
-	t.Logf("e2e/admin.mjs output:\n%s", out)
+	b.run(t, 300*time.Second, "BASE_URL="+ts.URL,
+		"UNKNOWN_OP="+strconv.FormatInt(u.operation, 10), "PLAYER_NAME="+u.player,
+		"PLAYER_ID="+strconv.FormatInt(u.playerID, 10), "MACHINE_NAME="+u.machine)
 
 	// What the browser did, checked once more through the API.
 	var ops []map[string]any
