@@ -34,6 +34,9 @@ type View struct {
 	State     State
 	Operation int64 // the current operation, 0 when free
 	Phase     Phase
+	// ReleaseReported: the machine has reported releasing the current
+	// operation's item (it may have rebooted since, showing idle).
+	ReleaseReported bool
 }
 
 // Report is a stateUpdate from the machine.
@@ -88,6 +91,7 @@ func Vending(v View, r Report) (View, Effect, error) {
 			return v, Nothing, ErrIllegal{v.State, r.State}
 		}
 		v.State = Releasing
+		v.ReleaseReported = true
 		return v, Nothing, nil
 	}
 	return idle(v, r)
@@ -97,10 +101,16 @@ func Vending(v View, r Report) (View, Effect, error) {
 func idle(v View, r Report) (View, Effect, error) {
 	free := View{State: Idle}
 	switch v.Phase {
-	case AwaitingCode: // left the code screen (cancelled, or rebooted): nothing sold
-		return free, Void, nil
+	case AwaitingCode:
+		if r.Operation == 0 && v.State == Idle {
+			// The machine never showed the code: its greeting after a
+			// (re)connection crossed stateMFA on the wire. The code's
+			// timeout voids the operation if the machine never shows it.
+			return v, Nothing, nil
+		}
+		return free, Void, nil // left the code screen (cancelled, or rebooted): nothing sold
 	case Released:
-		if r.Operation == v.Operation && v.State == Releasing {
+		if r.Operation == v.Operation && v.ReleaseReported {
 			return free, Complete, nil // releasing, then back to idle: sold
 		}
 		if r.Operation == v.Operation {

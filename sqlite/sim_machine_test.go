@@ -189,6 +189,9 @@ func (s *sim) reportAs(source string, m *simMachine, state string, op, arcade in
 	}
 	if !want.refused {
 		m.state = want.state
+		if want.reported != nil {
+			want.reported.reported = true
+		}
 	}
 	s.settled(source, st)
 	if m.sent = append(m.sent, r); len(m.sent) > 8 {
@@ -202,6 +205,8 @@ type simReport struct {
 	op      *simOp          // the operation it settles, if any
 	to      coinop.OpStatus // how
 	state   machine.State   // the machine's state in the store after it
+	// reported: the operation whose release it reports (releasing).
+	reported *simOp
 }
 
 // predictReport says what the store must do with a report, from the model
@@ -209,15 +214,18 @@ type simReport struct {
 // was released, the last state it reported), in the store's order:
 //
 //   - about an operation that is not the current one: another machine's is
-//     refused; an unknown one of its own is completed by a late idle after
-//     the release (or an arcade's coin); anything else is a duplicate;
+//     refused; an unknown one of its own is completed by a late idle once
+//     the machine has reported releasing it (or an arcade's coin), and a
+//     late releasing is taken note of; anything else is a duplicate;
 //   - a coin: completes the arcade's current operation if the arcade
 //     number is its;
 //   - a vending machine's state: mfa acknowledges the code screen (late
 //     after the release: ignored); releasing needs a released operation;
-//     idle voids an operation before the release, after it completes the
-//     one named only if the last state reported was releasing, else makes
-//     it unknown (the machine went back to idle without reporting the
+//     idle voids an operation before the release (but an idle without an
+//     operation before the code screen was acknowledged is a greeting that
+//     crossed stateMFA, and changes nothing), after it completes the one
+//     named only if the machine has reported releasing it, else makes it
+//     unknown (the machine went back to idle without reporting the
 //     release); an idle without an operation after the release (a reboot)
 //     keeps waiting.
 func (s *sim) predictReport(m *simMachine, r coinop.MachineReport) simReport {
@@ -232,8 +240,11 @@ func (s *sim) predictReport(m *simMachine, r coinop.MachineReport) simReport {
 		switch {
 		case o == nil || o.m != m:
 			want.refused = true
-		case o.said == coinop.StatusUnknown && ((r.State == string(machine.Idle) && o.released) || (r.State == "coin" && !o.vending())):
+		case o.said != coinop.StatusUnknown:
+		case (r.State == string(machine.Idle) && o.reported) || (r.State == "coin" && !o.vending()):
 			want.op, want.to = o, coinop.StatusCompleted
+		case r.State == string(machine.Releasing) && o.released:
+			want.reported = o
 		}
 		return want
 	}
@@ -263,14 +274,15 @@ func (s *sim) predictReport(m *simMachine, r coinop.MachineReport) simReport {
 		if r.OperationID == 0 || !released {
 			want.refused = true
 		} else {
-			want.state = machine.Releasing
+			want.state, want.reported = machine.Releasing, cur
 		}
 	case machine.Idle:
 		want.state = machine.Idle
 		switch {
+		case awaiting && r.OperationID == 0 && m.state == machine.Idle: // a greeting crossing stateMFA
 		case awaiting: // left the code screen, or rebooted: nothing sold
 			want.op, want.to = cur, coinop.StatusVoided
-		case released && r.OperationID == cur.id && m.state == machine.Releasing: // releasing, then idle: sold
+		case released && r.OperationID == cur.id && cur.reported: // releasing, then idle: sold
 			want.op, want.to = cur, coinop.StatusCompleted
 		case released && r.OperationID == cur.id: // idle without having reported the release
 			want.op, want.to = cur, coinop.StatusUnknown

@@ -68,6 +68,7 @@ type simOp struct {
 	expires  time.Time
 	clumsy   bool // the buyer mostly enters wrong codes
 	released bool // ConfirmMFA answered stateReleasing (and reserved the item)
+	reported bool // the machine's report of releasing it was taken
 	took     bool // its release or coin took an item from a slot that had one
 	tookAt   int  // the stock event of its release (vending) or coin (arcade), 0 if none
 	refundAt int  // the stock event of its refund after the release, 0 if none

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("DebitRefusals", func(t *testing.T) { testDebitRefusals(t, open) })
 	t.Run("Races", func(t *testing.T) { testRaces(t, open) })
 	t.Run("Disconnects", func(t *testing.T) { testDisconnects(t, open) })
+	t.Run("LateReports", func(t *testing.T) { testLateReports(t, open) })
 	t.Run("Settle", func(t *testing.T) { testSettle(t, open) })
 	t.Run("Impersonation", func(t *testing.T) { testImpersonation(t, open) })
 	t.Run("Arcade", func(t *testing.T) { testArcade(t, open) })

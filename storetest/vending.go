@@ -253,8 +253,15 @@ func testDisconnects(t *testing.T, open Open) {
 		t.Fatalf("unknown operations %v", unknown)
 	}
 	checkInvariants(t, f.s)
-	// The machine comes back and reports: that settles it.
+	// The machine comes back and reports the release, then idle: that
+	// settles it. Idle alone does not (it may have cancelled).
 	f.connect(t, f.vending)
+	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st != nil {
+		t.Fatalf("a late idle without the release settled %+v", st)
+	}
+	if st := f.report(t, f.vending, "releasing", cmd.Op.ID); st != nil {
+		t.Fatalf("a late releasing settled %+v", st)
+	}
 	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusCompleted {
 		t.Fatalf("late report: %+v", st)
 	}
@@ -262,6 +269,55 @@ func testDisconnects(t *testing.T, open Open) {
 	wantCode(t, "settling a completed operation", err, coinop.ECONFLICT)
 	f.balances(t, 15, 20)
 	f.stock(t, 1)
+}
+
+// testLateReports: what a machine reported before it went silent counts
+// when it comes back; a greeting that crosses stateMFA voids nothing.
+func testLateReports(t *testing.T, open Open) {
+	f := newFair(t, open)
+	f.reportWait = 20 * time.Millisecond
+	// Released, reported releasing, then rebooted and went silent.
+	cmd, _ := f.debit(f.ana, f.chips.ID, 0, 10)
+	f.report(t, f.vending, "mfa", cmd.Op.ID)
+	f.mfa(f.ana, cmd.Op.ID, 10)
+	f.report(t, f.vending, "releasing", cmd.Op.ID)
+	f.report(t, f.vending, "idle", 0) // a reboot: the outcome is still open
+	time.Sleep(30 * time.Millisecond)
+	if st, _ := f.s.Expire(f.ctx); len(st) != 1 || st[0].Op.Status != coinop.StatusUnknown {
+		t.Fatalf("no report in time: %v", st)
+	}
+	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusCompleted {
+		t.Fatalf("idle after a reported release: %+v", st)
+	}
+	f.balances(t, 15, 20)
+	f.stock(t, 1)
+	// Released, never reported releasing, back to idle on the operation:
+	// unknown for an operator, and a later idle changes nothing.
+	cmd, _ = f.debit(f.ana, f.chips.ID, 0, 11)
+	f.mfa(f.ana, cmd.Op.ID, 11)
+	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusUnknown {
+		t.Fatalf("idle without the release: %+v", st)
+	}
+	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st != nil {
+		t.Fatalf("a second idle settled %+v", st)
+	}
+	f.balances(t, 10, 20) // still held
+	// The machine's greeting (idle, no operation) crossing stateMFA on the
+	// wire voids nothing: the purchase goes on.
+	f.s.SetStock(f.ctx, 0, coinop.Stock{MachineID: f.vending.ID, Slot: 3, ProductID: f.chips.ID, Quantity: 1})
+	cmd, _ = f.debit(f.bruno, f.chips.ID, 0, 12)
+	if st := f.report(t, f.vending, "idle", 0); st != nil {
+		t.Fatalf("greeting settled %+v", st)
+	}
+	f.report(t, f.vending, "mfa", cmd.Op.ID)
+	if _, _, err := f.mfa(f.bruno, cmd.Op.ID, 12); err != nil {
+		t.Fatalf("code after the greeting: %v", err)
+	}
+	f.report(t, f.vending, "releasing", cmd.Op.ID)
+	if st := f.report(t, f.vending, "idle", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusCompleted {
+		t.Fatalf("purchase after the greeting: %+v", st)
+	}
+	f.balances(t, 10, 15)
 }
 
 func testSettle(t *testing.T, open Open) {

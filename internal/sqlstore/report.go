@@ -98,8 +98,15 @@ func (s *Store) staleReport(ctx context.Context, tx *sql.Tx, m *machineRow, r co
 	} else if err != nil {
 		return nil, err
 	}
-	late := (r.State == string(machine.Idle) && o.released.Valid) || (r.State == "coin" && m.kind == coinop.KindArcade)
-	if o.status == coinop.StatusUnknown && late {
+	if o.status != coinop.StatusUnknown {
+		return nil, nil
+	}
+	switch {
+	case r.State == "coin" && m.kind == coinop.KindArcade:
+		return s.settle(ctx, tx, o, coinop.StatusCompleted, "reported late by the arcade")
+	case r.State == string(machine.Releasing) && o.released.Valid:
+		return nil, s.releaseReported(ctx, tx, o)
+	case r.State == string(machine.Idle) && o.releasing.Valid:
 		return s.settle(ctx, tx, o, coinop.StatusCompleted, "reported late by the machine")
 	}
 	return nil, nil // a duplicate: nothing changes
@@ -124,6 +131,14 @@ func (s *Store) vendingReport(ctx context.Context, tx *sql.Tx, m *machineRow, r 
 		return nil, coinop.Errorf(coinop.EINVALID, "an arcade reports coinInserted, not stateUpdate")
 	}
 	v := machine.View{State: machine.State(m.state), Operation: m.operation.Int64, Phase: m.phase}
+	var o *opRow
+	if m.operation.Valid {
+		var err error
+		if o, err = s.loadOp(ctx, tx, m.operation.Int64); err != nil {
+			return nil, err
+		}
+		v.ReleaseReported = o.releasing.Valid
+	}
 	nv, effect, err := machine.Vending(v, machine.Report{State: machine.State(r.State), Operation: r.OperationID})
 	if err != nil {
 		return nil, coinop.Errorf(coinop.EINVALID, "%v", err)
@@ -132,12 +147,13 @@ func (s *Store) vendingReport(ctx context.Context, tx *sql.Tx, m *machineRow, r 
 		string(nv.State), nullInt(nv.Operation), nv.Phase, m.id); err != nil {
 		return nil, err
 	}
+	if nv.ReleaseReported && !v.ReleaseReported {
+		if err := s.releaseReported(ctx, tx, o); err != nil {
+			return nil, err
+		}
+	}
 	if effect == machine.Nothing {
 		return nil, nil
-	}
-	o, err := s.loadOp(ctx, tx, v.Operation)
-	if err != nil {
-		return nil, err
 	}
 	switch effect {
 	case machine.Complete:
@@ -146,6 +162,12 @@ func (s *Store) vendingReport(ctx context.Context, tx *sql.Tx, m *machineRow, r 
 		return s.settle(ctx, tx, o, coinop.StatusUnknown, "the machine went back to idle without reporting the release")
 	}
 	return s.settle(ctx, tx, o, coinop.StatusVoided, "cancelled at the machine")
+}
+
+// releaseReported records that the machine reported releasing o's item.
+func (s *Store) releaseReported(ctx context.Context, tx *sql.Tx, o *opRow) error {
+	_, err := s.exec(ctx, tx, `UPDATE operations SET releasing_at = $1 WHERE id = $2 AND releasing_at IS NULL`, ms(s.Now()), o.id)
+	return err
 }
 
 // Connected implements coinop.VendingService.

@@ -14,14 +14,15 @@ type opRow struct {
 	product                   sql.NullInt64
 	status                    coinop.OpStatus
 	expires, released         sql.NullInt64
+	releasing                 sql.NullInt64 // the machine reported releasing the item
 }
 
 func (s *Store) loadOp(ctx context.Context, tx *sql.Tx, id int64) (*opRow, error) {
 	var o opRow
 	var kind string
-	err := s.row(ctx, tx, `SELECT id, COALESCE(from_id, 0), value, attempts, machine_id, slot, code, product_id, status, expires_at, released_at, kind
+	err := s.row(ctx, tx, `SELECT id, COALESCE(from_id, 0), value, attempts, machine_id, slot, code, product_id, status, expires_at, released_at, releasing_at, kind
 		FROM operations WHERE id = $1`+s.d.ForUpdate, id).
-		Scan(&o.id, &o.from, &o.value, &o.attempts, &o.machine, &o.slot, &o.code, &o.product, &o.status, &o.expires, &o.released, &kind)
+		Scan(&o.id, &o.from, &o.value, &o.attempts, &o.machine, &o.slot, &o.code, &o.product, &o.status, &o.expires, &o.released, &o.releasing, &kind)
 	if isNoRows(err) || (err == nil && kind != string(coinop.OpDebit)) {
 		return nil, coinop.Errorf(coinop.ENOTFOUND, "no debit operation %d", id)
 	}
