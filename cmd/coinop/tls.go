@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +15,8 @@ import (
 
 // tlsConfig is the server's TLS: certificate files, or certificates
 // obtained automatically from an ACME CA (Let's Encrypt by default) for
-// --acme-domain, cached in the data folder. Nil: plain HTTP.
+// --acme-domain, cached in the data folder (the ACME directory's API may be
+// trusted through COINOP_ACME_CA_FILE, see acme.go). Nil: plain HTTP.
 func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 	switch {
 	case cfg.TLSCert != "" && cfg.ACMEDomain != "":
@@ -31,8 +33,12 @@ func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 			HostPolicy: autocert.HostWhitelist(splitList(cfg.ACMEDomain)...),
 			Cache:      autocert.DirCache(filepath.Join(cfg.Data, "acme")),
 		}
-		if cfg.ACMEDirectory != "" {
-			m.Client = newACMEClient(cfg.ACMEDirectory)
+		if caFile := os.Getenv(acmeCAFileEnv); cfg.ACMEDirectory != "" || caFile != "" {
+			client, err := newACMEClient(cfg.ACMEDirectory, caFile)
+			if err != nil {
+				return nil, err
+			}
+			m.Client = client
 		}
 		log.Info("certificates from ACME", "domains", cfg.ACMEDomain, "cache", filepath.Join(cfg.Data, "acme"))
 		c := m.TLSConfig() // answers tls-alpn-01 challenges itself
