@@ -11,9 +11,11 @@ import (
 )
 
 // TestBrowserTicker drives the embedded ticker page in a real Chromium with
-// e2e/ticker.mjs (Playwright): wrong key, right key, live prices, screenshots
-// into e2e/artifacts. It needs COINOP_TEST_CHROMIUM (a Chromium binary), Node
-// and `npm ci --prefix e2e`.
+// e2e/ticker.mjs (Playwright), in a pt-BR browser then an en-US one: wrong
+// key, right key, live prices in the locale's format, a dropped connection
+// counting down, the PT | EN switch, screenshots of both languages into
+// e2e/artifacts. It needs COINOP_TEST_CHROMIUM (a Chromium binary), Node and
+// `npm ci --prefix e2e`.
 func TestBrowserTicker(t *testing.T) {
 	b := newBrowserRun(t, "ticker.mjs")
 	ts := startServer(t, "", "--tick", "50ms")
@@ -23,7 +25,7 @@ func TestBrowserTicker(t *testing.T) {
 	if key == "" {
 		t.Fatal("the server logged no demo API key")
 	}
-	b.run(t, 90*time.Second, "BASE_URL="+ts.URL, "API_KEY="+key)
+	b.run(t, 120*time.Second, "BASE_URL="+ts.URL, "API_KEY="+key)
 }
 
 // browserRun is one Playwright script of e2e/ against Debian's Chromium.

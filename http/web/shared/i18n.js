@@ -29,7 +29,8 @@ function save(key, value) {
 }
 
 // detect: the saved choice, else the first browser language we speak,
-// else Portuguese (the fair is in Brazil).
+// else the page's default (<html data-lang-default="en">), else Portuguese
+// (the fair is in Brazil).
 function detect() {
   const saved = load(STORE);
   if (LANGS.includes(saved)) return saved;
@@ -39,7 +40,8 @@ function detect() {
     if (l.startsWith('pt')) return 'pt-BR';
     if (l.startsWith('en')) return 'en';
   }
-  return 'pt-BR';
+  const fallback = document.documentElement.dataset.langDefault;
+  return LANGS.includes(fallback) ? fallback : 'pt-BR';
 }
 
 let lang = detect();
