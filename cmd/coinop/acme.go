@@ -10,14 +10,10 @@ import (
 	"golang.org/x/crypto/acme"
 )
 
-// acmeCAFileEnv names a PEM bundle of CA certificates trusted, besides the
-// system's, when talking to the ACME directory: for a private or test CA
-// (step-ca, pebble) whose API has a certificate of its own. It is read from
-// the process environment only; there is no flag.
-const acmeCAFileEnv = "COINOP_ACME_CA_FILE"
-
 // newACMEClient is a client of the ACME directory (Let's Encrypt if empty)
-// that also trusts the certificates in caFile, if one is given.
+// that also trusts the certificates in caFile (--acme-ca-file), if one is
+// given: for a private or test CA (step-ca, pebble) whose API has a
+// certificate of its own.
 func newACMEClient(directory, caFile string) (*acme.Client, error) {
 	c := &acme.Client{DirectoryURL: directory}
 	if caFile == "" {
@@ -25,14 +21,14 @@ func newACMEClient(directory, caFile string) (*acme.Client, error) {
 	}
 	bundle, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", acmeCAFileEnv, err)
+		return nil, fmt.Errorf("--acme-ca-file: %w", err)
 	}
 	roots, err := x509.SystemCertPool()
 	if err != nil {
 		roots = x509.NewCertPool()
 	}
 	if !roots.AppendCertsFromPEM(bundle) {
-		return nil, fmt.Errorf("%s: no PEM certificate in %s", acmeCAFileEnv, caFile)
+		return nil, fmt.Errorf("--acme-ca-file: no PEM certificate in %s", caFile)
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}

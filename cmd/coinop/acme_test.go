@@ -32,7 +32,6 @@ const acmeTestDomain = "coinop.test"
 func TestACMEPebble(t *testing.T) {
 	bin := buildPebble(t)
 	apiCert, apiKey, _ := selfSigned(t) // pebble's own API certificate
-	t.Setenv(acmeCAFileEnv, apiCert)
 
 	dnsPort, challMgmtPort, apiPort, mgmtPort := pebbleFreePort(t), pebbleFreePort(t), pebbleFreePort(t), pebbleFreePort(t)
 	startPebbleProcess(t, "challtestsrv", filepath.Join(bin, "pebble-challtestsrv"), nil,
@@ -41,7 +40,7 @@ func TestACMEPebble(t *testing.T) {
 	pebbleWaitListening(t, "127.0.0.1:"+dnsPort) // DNS over TCP, as pebble asks
 
 	// coinop first: pebble must validate on the port it listens on.
-	ts := startServer(t, "", "--acme-domain", acmeTestDomain, "--acme-directory", "https://127.0.0.1:"+apiPort+"/dir")
+	ts := startServer(t, "", "--acme-domain", acmeTestDomain, "--acme-directory", "https://127.0.0.1:"+apiPort+"/dir", "--acme-ca-file", apiCert)
 	_, coinopPort, _ := net.SplitHostPort(ts.Addr)
 	tlsPort, _ := strconv.Atoi(coinopPort)
 
@@ -82,7 +81,7 @@ func TestACMEPebble(t *testing.T) {
 	// Restarted, with pebble stopped: the certificate comes from the cache.
 	ts.Stop(t)
 	pebble.stop()
-	ts = startServer(t, ts.Data, "--acme-domain", acmeTestDomain, "--acme-directory", "https://127.0.0.1:"+apiPort+"/dir")
+	ts = startServer(t, ts.Data, "--acme-domain", acmeTestDomain, "--acme-directory", "https://127.0.0.1:"+apiPort+"/dir", "--acme-ca-file", apiCert)
 	if again := checkACMECert(t, ts.Addr, roots); !again.Equal(issued) {
 		t.Fatalf("after a restart: a new certificate (serial %v, was %v), not the cached one", again.SerialNumber, issued.SerialNumber)
 	}
@@ -261,7 +260,7 @@ func pebbleWaitFor(t *testing.T, client *http.Client, url string) []byte {
 	}
 }
 
-// TestACMECAFile checks COINOP_ACME_CA_FILE: a missing or empty bundle
+// TestACMECAFile checks --acme-ca-file (COINOP_ACME_CA_FILE): a missing or empty bundle
 // stops the server at start, a certificate is trusted by the ACME client.
 func TestACMECAFile(t *testing.T) {
 	cfg := DefaultConfig()
@@ -269,9 +268,9 @@ func TestACMECAFile(t *testing.T) {
 	notPEM := filepath.Join(t.TempDir(), "empty.pem")
 	os.WriteFile(notPEM, []byte("no certificate here\n"), 0o600)
 	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.pem"), notPEM} {
-		t.Setenv(acmeCAFileEnv, bad)
+		cfg.ACMECAFile = bad
 		if _, err := tlsConfig(&cfg, newLogger(&cfg, &bytes.Buffer{})); err == nil {
-			t.Errorf("%s=%s accepted", acmeCAFileEnv, bad)
+			t.Errorf("--acme-ca-file %s accepted", bad)
 		}
 	}
 	cert, _, _ := selfSigned(t)

@@ -46,6 +46,7 @@ type Config struct {
 	TLSKey            string
 	ACMEDomain        string
 	ACMEDirectory     string
+	ACMECAFile        string
 	RedirectAddr      string
 
 	LegacyVendingSecret string // HS256 secret of the legacy /vending-machine tokens
@@ -90,6 +91,7 @@ func (c *Config) settings() []setting {
 		{flag: "tls-key", env: "COINOP_TLS_KEY", usage: "TLS private key file (PEM)", str: &c.TLSKey},
 		{flag: "acme-domain", env: "COINOP_ACME_DOMAIN", usage: "obtain certificates automatically (ACME, tls-alpn-01) for these domains; cached in DATA/acme", str: &c.ACMEDomain},
 		{flag: "acme-directory", env: "COINOP_ACME_DIRECTORY", usage: "ACME directory URL (default Let's Encrypt)", str: &c.ACMEDirectory},
+		{flag: "acme-ca-file", env: "COINOP_ACME_CA_FILE", usage: "PEM bundle of CAs trusted, besides the system's, for the ACME directory's HTTPS (a private or test CA)", str: &c.ACMECAFile},
 		{flag: "redirect-addr", env: "COINOP_REDIRECT_ADDR", usage: "with TLS, also listen here (e.g. :80) and redirect HTTP to HTTPS", str: &c.RedirectAddr},
 		{flag: "demo", env: "COINOP_DEMO", usage: "demo mode: a demo catalogue, simulated machines and a development login (never in production)", on: &c.Demo},
 		{flag: "code-timeout", env: "COINOP_CODE_TIMEOUT", usage: "how long a vending machine's 2-digit code is valid", dur: &c.CodeTimeout},

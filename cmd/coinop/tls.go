@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // tlsConfig is the server's TLS: certificate files, or certificates
 // obtained automatically from an ACME CA (Let's Encrypt by default) for
 // --acme-domain, cached in the data folder (the ACME directory's API may be
-// trusted through COINOP_ACME_CA_FILE, see acme.go). Nil: plain HTTP.
+// trusted through --acme-ca-file, see acme.go). Nil: plain HTTP.
 func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 	switch {
 	case cfg.TLSCert != "" && cfg.ACMEDomain != "":
@@ -33,8 +32,8 @@ func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 			HostPolicy: autocert.HostWhitelist(splitList(cfg.ACMEDomain)...),
 			Cache:      autocert.DirCache(filepath.Join(cfg.Data, "acme")),
 		}
-		if caFile := os.Getenv(acmeCAFileEnv); cfg.ACMEDirectory != "" || caFile != "" {
-			client, err := newACMEClient(cfg.ACMEDirectory, caFile)
+		if cfg.ACMEDirectory != "" || cfg.ACMECAFile != "" {
+			client, err := newACMEClient(cfg.ACMEDirectory, cfg.ACMECAFile)
 			if err != nil {
 				return nil, err
 			}
