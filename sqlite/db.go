@@ -57,7 +57,7 @@ func Open(path string) (*DB, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	db := &DB{path: path, write: write, read: read, commit: newCommitter(write)}
-	db.Store = sqlstore.New(read, db.commit.do, sqlstore.Dialect{Positional: sqlstore.DollarToQuestion, Prepared: db.commit.stmts.get})
+	db.Store = sqlstore.New(read, db.commit.do, sqlstore.Dialect{Positional: sqlstore.DollarToQuestion, Prepared: db.commit.stmts.get, PrepareReads: true})
 	if err := db.Ping(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -76,6 +76,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close stops the committer and closes the database.
 func (db *DB) Close() error {
 	db.commit.stop()
+	db.Store.CloseStatements()
 	err := db.read.Close()
 	if werr := db.write.Close(); err == nil {
 		err = werr

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coinop/coinop"
@@ -24,6 +25,10 @@ type Dialect struct {
 	// Prepared, if set, returns a prepared statement of query bound to tx,
 	// or nil to run it unprepared.
 	Prepared func(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt
+	// PrepareReads keeps a prepared statement of each read query on the
+	// read pool (for a driver that does not cache them itself: SQLite
+	// spends most of a small query's time parsing it).
+	PrepareReads bool
 	// SnapshotTx are the options of a read transaction that sees one
 	// consistent snapshot (nil where that is the default).
 	SnapshotTx *sql.TxOptions
@@ -43,7 +48,14 @@ type Store struct {
 	Now func() time.Time
 
 	queries sync.Map // query text → dialect's text
+
+	readStmts sync.Map     // dialect's text → *sql.Stmt on read (PrepareReads)
+	nReads    atomic.Int32 // statements in readStmts, at most maxReadStmts
 }
+
+// maxReadStmts bounds the read statements kept prepared; past it, queries
+// run unprepared.
+const maxReadStmts = 256
 
 // New returns a Store reading from read and writing through write.
 func New(read *sql.DB, write WriteFunc, d Dialect) *Store {
@@ -88,14 +100,59 @@ func (s *Store) exec(ctx context.Context, db queryer, query string, args ...any)
 }
 
 // on returns where to run query: a prepared statement inside a write
-// transaction when the adapter has one, else db itself.
+// transaction when the adapter has one, a prepared statement of the read
+// pool when the dialect asks for it, else db itself.
 func (s *Store) on(ctx context.Context, db queryer, query string) queryer {
-	if tx, ok := db.(*sql.Tx); ok && s.d.Prepared != nil {
-		if st := s.d.Prepared(ctx, tx, s.q(query)); st != nil {
-			return stmtQueryer{st}
+	switch db := db.(type) {
+	case *sql.Tx:
+		if s.d.Prepared != nil {
+			if st := s.d.Prepared(ctx, db, s.q(query)); st != nil {
+				return stmtQueryer{st}
+			}
+		}
+	case *sql.DB:
+		if db == s.read && s.d.PrepareReads {
+			if st := s.readStmt(s.q(query)); st != nil {
+				return stmtQueryer{st}
+			}
 		}
 	}
 	return db
+}
+
+// readStmt returns query prepared on the read pool, preparing it the first
+// time; nil (run it unprepared) if it cannot be prepared or the cache is
+// full. A *sql.Stmt of a pool is safe for concurrent use: database/sql
+// prepares it again on each connection it runs on.
+func (s *Store) readStmt(query string) *sql.Stmt {
+	if v, ok := s.readStmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	if s.nReads.Load() >= maxReadStmts {
+		return nil
+	}
+	// Not the request's context: a cancelled request must not leave a
+	// statement that fails for everyone.
+	st, err := s.read.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := s.readStmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	s.nReads.Add(1)
+	return st
+}
+
+// CloseStatements closes the read statements; the adapter's Close calls it
+// before closing the read pool.
+func (s *Store) CloseStatements() {
+	s.readStmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		s.readStmts.Delete(k)
+		return true
+	})
 }
 
 // stmtQueryer runs a prepared statement, ignoring the query text.
