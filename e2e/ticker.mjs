@@ -168,6 +168,18 @@ async function expectPrices(lang) {
   log(`${lang}: BTC-USD ${first} -> ${next}, change "${change.replace(/\s+/g, ' ').trim()}"`);
 }
 
+// expectFairTime checks that the last tick's time is in the fair's zone
+// (the server's default, America/Sao_Paulo), not the browser's.
+async function expectFairTime() {
+  const hm = (zone, d) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+  const shown = await waitFor('the last tick time should be in the fair\'s time zone',
+    (want) => {
+      const t = document.getElementById('updated')?.textContent || '';
+      return want.some((w) => t.startsWith(w)) ? t : false;
+    }, [0, 2000, 60000].map((ago) => hm('America/Sao_Paulo', new Date(Date.now() - ago))));
+  log(`last tick at ${shown} (America/Sao_Paulo; the browser is in Asia/Tokyo, ${hm('Asia/Tokyo', new Date())})`);
+}
+
 // screenshots at desktop and phone widths; no sideways scrolling on a phone.
 async function screenshots(name) {
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -221,7 +233,8 @@ async function noSidewaysScroll(what) {
 }
 
 async function newPage(locale, problems) {
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  // A browser far from the fair (Tokyo): times must still be São Paulo's.
+  const context = await browser.newContext({ locale, timezoneId: 'Asia/Tokyo', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   const p = await context.newPage();
   p.setDefaultTimeout(STEP_TIMEOUT);
   // Anything the page throws or the CSP refuses is a failure.
@@ -298,6 +311,7 @@ async function main() {
     check(await page.locator(`#rows tr[data-symbol="${s}"]`).isVisible(), `row ${s} is not visible`);
   }
   await expectPrices('pt-BR');
+  await expectFairTime();
   const seq1 = await seqNumber();
   check(seq1 > 0, 'seq is not shown');
   await waitFor('seq should increase', (s) => Number((document.getElementById('seq').textContent || '').replace(/\D/g, '')) > s, seq1);

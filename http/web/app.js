@@ -4,6 +4,7 @@
 // same-origin scripts). Texts in Portuguese (Brazil) and English with the
 // shared i18n module (/shared/i18n.js), as the other pages.
 
+import { getConfig } from './shared/api.js';
 import * as i18n from './shared/i18n.js';
 
 const { t } = i18n;
@@ -925,6 +926,12 @@ function redrawTexts() {
 }
 
 i18n.mountSwitch($('lang'));
+// Times in the fair's time zone (COINOP_TIMEZONE), as on the other pages;
+// until the configuration arrives (or if it cannot be had), the browser's.
+getConfig().then((cfg) => {
+  i18n.setTimeZone(cfg.timezone);
+  schedule();
+}).catch(() => {});
 i18n.translate(document);
 i18n.onChange(redrawTexts);
 redrawTexts();
