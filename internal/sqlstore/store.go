@@ -151,6 +151,7 @@ func (s *Store) CloseStatements() {
 	s.readStmts.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
 		s.readStmts.Delete(k)
+		s.nReads.Add(-1)
 		return true
 	})
 }
