@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
@@ -12,12 +14,19 @@ import (
 // freeLoopbackAddr returns a loopback address nobody listens on now.
 func freeLoopbackAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below Linux's ephemeral range (32768–60999): a port the kernel hands
+	// out for ":0" (the servers these tests start, other packages' tests)
+	// cannot take it between this check and the bench's own listen.
+	for range 100 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(10000)))
+		if err != nil {
+			continue // taken: try another
+		}
+		defer ln.Close()
+		return ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port in 20000–29999")
+	return ""
 }
 
 // benchServer starts a server that trusts a bench issuer at addr.
