@@ -42,7 +42,13 @@ type Operation struct {
 	Status      OpStatus
 	Reason      string
 	CreatedAt   time.Time
+	// After holds the balances of both sides right after the write that
+	// made the operation, when that write knows them; nil otherwise.
+	After *Balances
 }
+
+// Balances are the available balances of an operation's two sides.
+type Balances struct{ From, To int64 }
 
 // Completed reports whether the money has moved.
 func (o *Operation) Completed() bool { return o.Status == StatusCompleted }

@@ -40,26 +40,38 @@ func (s *Server) announce(ctx context.Context, settled ...*coinop.Settled) {
 }
 
 // publishOperation sends an operation's change, and the new balances, to
-// both people of the operation.
+// both people of the operation. What the write already returned (names,
+// balances after it) is used as it is; only what it did not know is read.
 func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, stage string) {
 	if s.opts.Bus == nil || op == nil {
 		return
 	}
-	if op.FromName == "" && op.ToName == "" { // fresh from a write: load the names
+	if op.FromName == "" && op.ToName == "" { // not from a write that names them: load the names
 		if named, err := s.opts.Store.Operation(ctx, op.ID); err == nil {
+			named.After = op.After
 			op = named
 		}
 	}
 	data, _ := json.Marshal(event{"operation", operationEvent{s.statementEntries([]*coinop.Operation{op})[0], stage}})
-	for _, id := range []int64{op.FromID, op.ToID} {
-		if id == 0 || id == coinop.BankID {
+	for _, side := range []struct {
+		id    int64
+		after func(*coinop.Balances) int64
+	}{
+		{op.FromID, func(b *coinop.Balances) int64 { return b.From }},
+		{op.ToID, func(b *coinop.Balances) int64 { return b.To }},
+	} {
+		if side.id == 0 || side.id == coinop.BankID {
 			continue
 		}
-		s.opts.Bus.Publish(coinop.PersonTopic(id), data)
-		if b, err := s.opts.Store.Balance(ctx, id); err == nil {
-			bal, _ := json.Marshal(event{"balance", map[string]int64{"balance": b}})
-			s.opts.Bus.Publish(coinop.PersonTopic(id), bal)
+		s.opts.Bus.Publish(coinop.PersonTopic(side.id), data)
+		b, err := int64(0), error(nil)
+		if op.After != nil {
+			b = side.after(op.After)
+		} else if b, err = s.opts.Store.Balance(ctx, side.id); err != nil {
+			continue
 		}
+		bal, _ := json.Marshal(event{"balance", map[string]int64{"balance": b}})
+		s.opts.Bus.Publish(coinop.PersonTopic(side.id), bal)
 	}
 }
 

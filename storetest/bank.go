@@ -129,6 +129,10 @@ func testCredit(t *testing.T, open Open) {
 	if err != nil || op.ID == 0 || op.Value != 100 || op.Kind != coinop.OpCredit {
 		t.Fatalf("credit = %+v, %v", op, err)
 	}
+	if op.FromName != "Banco Central" || op.ToName != p.Name || op.ProductName != game.Name ||
+		op.After == nil || op.After.To != 100 || op.After.From != 1000000-100 {
+		t.Fatalf("credit returned names %q %q %q, balances after %+v", op.FromName, op.ToName, op.ProductName, op.After)
+	}
 	_, err = s.Credit(ctx, req(game.ID, 100, "game-client", 5*time.Minute))
 	wantCode(t, "second credit in the window", err, coinop.ERATELIMIT)
 	if e := err.(*coinop.Error); e.RetryAfter <= 4*time.Minute || e.RetryAfter > 5*time.Minute {
@@ -184,8 +188,13 @@ func testTransfer(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	wantCode(t, "second in the window", tr(b.ID, 30, time.Minute), coinop.ERATELIMIT)
-	if err := tr(b.ID, 30, 0); err != nil {
+	op, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 30})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The write tells what live events need: names and both new balances.
+	if op.FromName != a.Name || op.ToName != b.Name || op.After == nil || *op.After != (coinop.Balances{From: 40, To: 60}) {
+		t.Fatalf("transfer returned names %q %q, balances after %+v", op.FromName, op.ToName, op.After)
 	}
 	ba, _ := s.Balance(ctx, a.ID)
 	bb, _ := s.Balance(ctx, b.ID)

@@ -46,7 +46,8 @@ func (s *Store) credit(ctx context.Context, tx *sql.Tx, r coinop.CreditRequest) 
 		WHERE kind = 'credit' AND to_id = $1 AND product_id = $2 AND created_at > $3`, r.PersonID, r.ProductID); err != nil {
 		return nil, err
 	}
-	op := &coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.PersonID, ProductID: r.ProductID, Value: r.Value, Status: coinop.StatusCompleted}
+	op := &coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.PersonID, ProductID: r.ProductID,
+		ProductName: p.Name, Value: r.Value, Status: coinop.StatusCompleted}
 	return op, s.move(ctx, tx, op, 0)
 }
 
@@ -127,19 +128,22 @@ func (s *Store) AdminCredit(ctx context.Context, r coinop.AdminCreditRequest) (o
 // move takes op.Value from op.FromID (none for an issue) and gives it to
 // op.ToID, then records op. The bank's row, the one every credit touches,
 // is updated last, so that concurrent credits queue on it only for the
-// commit.
+// commit. The updates return the names and new balances of both sides into
+// op, so that nobody has to read them again to tell the people.
 func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, actorID int64) error {
+	op.After = &coinop.Balances{}
 	if op.FromID != 0 && op.FromID != coinop.BankID {
 		if err := s.take(ctx, tx, op); err != nil {
 			return err
 		}
 	}
-	res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = $2`, op.Value, op.ToID)
+	err := s.row(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = $2 RETURNING name, balance`,
+		op.Value, op.ToID).Scan(&op.ToName, &op.After.To)
+	if isNoRows(err) {
+		return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", op.ToID)
+	}
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", op.ToID)
 	}
 	if err := s.insertOperation(ctx, tx, op, actorID); err != nil {
 		return err
@@ -150,19 +154,18 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, acto
 	return nil
 }
 
-// take debits op.Value from op.FromID, refusing to go below zero.
+// take debits op.Value from op.FromID, refusing to go below zero, and
+// notes the payer's name and new balance in op.
 func (s *Store) take(ctx context.Context, tx *sql.Tx, op *coinop.Operation) error {
-	res, err := s.exec(ctx, tx, `UPDATE people SET balance = balance - $1 WHERE id = $2 AND balance >= $1`, op.Value, op.FromID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	err := s.row(ctx, tx, `UPDATE people SET balance = balance - $1 WHERE id = $2 AND balance >= $1 RETURNING name, balance`,
+		op.Value, op.FromID).Scan(&op.FromName, &op.After.From)
+	if isNoRows(err) {
 		if op.FromID == coinop.BankID {
 			return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", op.Value)
 		}
 		return coinop.Errorf(coinop.EFUNDS, "insufficient funds")
 	}
-	return nil
+	return err
 }
 
 // lockPeople locks the accounts in id order (on databases with row locks),
