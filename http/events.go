@@ -53,25 +53,28 @@ func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, sta
 		}
 	}
 	data, _ := json.Marshal(event{"operation", operationEvent{s.statementEntries([]*coinop.Operation{op})[0], stage}})
-	for _, side := range []struct {
-		id    int64
-		after func(*coinop.Balances) int64
-	}{
-		{op.FromID, func(b *coinop.Balances) int64 { return b.From }},
-		{op.ToID, func(b *coinop.Balances) int64 { return b.To }},
-	} {
-		if side.id == 0 || side.id == coinop.BankID {
+	for _, id := range []int64{op.FromID, op.ToID} {
+		if id == 0 || id == coinop.BankID {
 			continue
 		}
-		s.opts.Bus.Publish(coinop.PersonTopic(side.id), data)
-		b, err := int64(0), error(nil)
-		if op.After != nil {
-			b = side.after(op.After)
-		} else if b, err = s.opts.Store.Balance(ctx, side.id); err != nil {
-			continue
+		s.opts.Bus.Publish(coinop.PersonTopic(id), data)
+		if b, err := s.balanceAfter(ctx, op, id); err == nil {
+			bal, _ := json.Marshal(event{"balance", map[string]int64{"balance": b}})
+			s.opts.Bus.Publish(coinop.PersonTopic(id), bal)
 		}
-		bal, _ := json.Marshal(event{"balance", map[string]int64{"balance": b}})
-		s.opts.Bus.Publish(coinop.PersonTopic(side.id), bal)
+	}
+}
+
+// balanceAfter is the balance of person id, one side of op, right after op:
+// as the write returned it, or else read now.
+func (s *Server) balanceAfter(ctx context.Context, op *coinop.Operation, id int64) (int64, error) {
+	switch {
+	case op.After == nil:
+		return s.opts.Store.Balance(ctx, id)
+	case id == op.FromID:
+		return op.After.From, nil
+	default:
+		return op.After.To, nil
 	}
 }
 
