@@ -48,6 +48,7 @@ func Open(url string) (*DB, error) {
 	db.Store = sqlstore.New(sdb, db.update, sqlstore.Dialect{
 		ForUpdate:  " FOR UPDATE",
 		SnapshotTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		Call:       db.call,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()
@@ -105,6 +106,32 @@ func (db *DB) once(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx)
 		return err
 	}
 	return tx.Commit()
+}
+
+// call runs one statement (a call of a stored procedure) as a transaction
+// of its own, retried like update's, and hands its rows to scan. It returns
+// once the statement's implicit transaction has committed: its rows arrive
+// before the commit, whose failure shows in the rows' error or Close.
+func (db *DB) call(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
+	var err error
+	for range maxAttempts {
+		if err = db.callOnce(ctx, scan, query, args); !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) callOnce(ctx context.Context, scan func(*sql.Rows) error, query string, args []any) error {
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if err := scan(rows); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
 }
 
 func retryable(err error) bool {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -178,16 +179,47 @@ func testTransfer(t *testing.T, open Open) {
 		_, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: to, Value: value, Window: window})
 		return err
 	}
-	wantCode(t, "more than the balance", tr(b.ID, 101, 0), coinop.EFUNDS)
-	wantCode(t, "value 0", tr(b.ID, 0, 0), coinop.EFORBIDDEN)
-	wantCode(t, "negative", tr(b.ID, -5, 0), coinop.EFORBIDDEN)
-	wantCode(t, "to oneself", tr(a.ID, 5, 0), coinop.EFORBIDDEN)
-	wantCode(t, "to nobody", tr(9999, 5, 0), coinop.EFORBIDDEN)
-	wantCode(t, "to the bank", tr(coinop.BankID, 5, 0), coinop.EFORBIDDEN)
+	// A store may take a shorter path without an Idempotency-Key (one
+	// stored procedure on PostgreSQL): both paths refuse alike.
+	keyed := func(to, value int64, window time.Duration) error {
+		_, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: to, Value: value, Window: window,
+			Idem: coinop.Idempotency{Key: fmt.Sprint("refused ", to, value), Hash: []byte{1}}})
+		return err
+	}
+	for _, c := range []struct {
+		what      string
+		to, value int64
+		code, msg string
+	}{
+		{"more than the balance", b.ID, 101, coinop.EFUNDS, "insufficient funds: 100 available"},
+		{"value 0", b.ID, 0, coinop.EFORBIDDEN, "a transfer needs a positive value and another person"},
+		{"negative", b.ID, -5, coinop.EFORBIDDEN, "a transfer needs a positive value and another person"},
+		{"to oneself", a.ID, 5, coinop.EFORBIDDEN, "a transfer needs a positive value and another person"},
+		{"to nobody", 9999, 5, coinop.EFORBIDDEN, "no person with id 9999"},
+		{"to the bank", coinop.BankID, 5, coinop.EFORBIDDEN, "a transfer needs a positive value and another person"},
+	} {
+		for _, f := range []func(int64, int64, time.Duration) error{tr, keyed} {
+			err := f(c.to, c.value, 0)
+			wantCode(t, c.what, err, c.code)
+			if got := coinop.ErrorMessage(err); got != c.msg {
+				t.Errorf("%s: message %q, want %q", c.what, got, c.msg)
+			}
+		}
+	}
+	if _, err := s.Transfer(ctx, coinop.TransferRequest{FromID: 9999, ToID: a.ID, Value: 1}); coinop.ErrorMessage(err) != "insufficient funds: 0 available" {
+		t.Errorf("from nobody: %v", err)
+	}
 	if err := tr(b.ID, 30, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, "second in the window", tr(b.ID, 30, time.Minute), coinop.ERATELIMIT)
+	for _, f := range []func(int64, int64, time.Duration) error{tr, keyed} {
+		err := f(b.ID, 30, time.Minute)
+		wantCode(t, "second in the window", err, coinop.ERATELIMIT)
+		var ce *coinop.Error
+		if !errors.As(err, &ce) || ce.RetryAfter <= 50*time.Second || ce.RetryAfter > time.Minute {
+			t.Errorf("second in the window: %#v, want Retry-After just under a minute", err)
+		}
+	}
 	op, err := s.Transfer(ctx, coinop.TransferRequest{FromID: a.ID, ToID: b.ID, Value: 30})
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +227,9 @@ func testTransfer(t *testing.T, open Open) {
 	// The write tells what live events need: names and both new balances.
 	if op.FromName != a.Name || op.ToName != b.Name || op.After == nil || *op.After != (coinop.Balances{From: 40, To: 60}) {
 		t.Fatalf("transfer returned names %q %q, balances after %+v", op.FromName, op.ToName, op.After)
+	}
+	if op.ID == 0 || op.Status != coinop.StatusCompleted || op.CreatedAt.IsZero() {
+		t.Fatalf("transfer returned %+v", op)
 	}
 	ba, _ := s.Balance(ctx, a.ID)
 	bb, _ := s.Balance(ctx, b.ID)
@@ -204,6 +239,9 @@ func testTransfer(t *testing.T, open Open) {
 	ops, err := s.Statement(ctx, coinop.StatementQuery{PersonID: a.ID, Limit: 50})
 	if err != nil || len(ops) != 3 {
 		t.Fatalf("statement = %v, %v", ops, err)
+	}
+	if ops[0].ID != op.ID || !ops[0].CreatedAt.Equal(op.CreatedAt) {
+		t.Fatalf("statement's newest %+v, the transfer returned %+v", ops[0], op)
 	}
 	if ops[0].Kind != coinop.OpTransfer || ops[0].FromName != "Person a" || ops[0].ToName != "Person b" || !ops[0].Completed() || ops[2].Kind != coinop.OpCredit || ops[2].FromName != "Banco Central" {
 		t.Fatalf("statement newest first with names: %+v %+v", ops[0], ops[2])

@@ -32,6 +32,14 @@ type Dialect struct {
 	// SnapshotTx are the options of a read transaction that sees one
 	// consistent snapshot (nil where that is the default).
 	SnapshotTx *sql.TxOptions
+	// Call, if set, runs query, one statement, as a transaction of its own
+	// and hands its rows to scan; after a deadlock or serialization failure
+	// it runs it again (scan then sees the new rows). It returns once the
+	// transaction has committed. Setting it also says that the database has
+	// coinop's stored procedures (PostgreSQL's migrations define them), with
+	// which transfers that arrive together take one round trip and one
+	// commit instead of one round trip per statement each.
+	Call func(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error
 }
 
 // WriteFunc runs fn in one write transaction, committing if fn returns nil.
@@ -48,6 +56,8 @@ type Store struct {
 	Now func() time.Time
 
 	queries sync.Map // query text → dialect's text
+
+	transfers transferBatcher // with Dialect.Call
 
 	readStmts sync.Map     // dialect's text → *sql.Stmt on read (PrepareReads)
 	nReads    atomic.Int32 // statements in readStmts, at most maxReadStmts

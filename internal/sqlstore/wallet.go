@@ -53,6 +53,9 @@ func (s *Store) credit(ctx context.Context, tx *sql.Tx, r coinop.CreditRequest) 
 
 // Transfer implements coinop.WalletService, in the document's order of checks.
 func (s *Store) Transfer(ctx context.Context, r coinop.TransferRequest) (op *coinop.Operation, err error) {
+	if s.d.Call != nil && r.Idem.Key == "" {
+		return s.transfers.do(ctx, s, r)
+	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		op, err = s.replay(ctx, tx, r.FromID, r.Idem, func() (*coinop.Operation, error) { return s.transfer(ctx, tx, r) })
 		return err
@@ -84,13 +87,13 @@ func (s *Store) transfer(ctx context.Context, tx *sql.Tx, r coinop.TransferReque
 		return nil, err
 	}
 	if r.Value > balance {
-		return nil, coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", max(balance, 0))
+		return nil, errTransferFunds(balance)
 	}
 	if r.Value < 1 || r.ToID == r.FromID || r.ToID == coinop.BankID {
-		return nil, coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
+		return nil, errTransferPeer()
 	}
 	if !recipient {
-		return nil, coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", r.ToID)
+		return nil, errNoRecipient(r.ToID)
 	}
 	if err := s.window(ctx, tx, r.Window, "a transfer", `SELECT MAX(created_at) FROM operations
 		WHERE kind = 'transfer' AND from_id = $1 AND created_at > $2`, r.FromID); err != nil {
@@ -98,6 +101,18 @@ func (s *Store) transfer(ctx context.Context, tx *sql.Tx, r coinop.TransferReque
 	}
 	op := &coinop.Operation{Kind: coinop.OpTransfer, FromID: r.FromID, ToID: r.ToID, Value: r.Value, Status: coinop.StatusCompleted}
 	return op, s.move(ctx, tx, op, 0)
+}
+
+func errTransferFunds(balance int64) error {
+	return coinop.Errorf(coinop.EFUNDS, "insufficient funds: %d available", max(balance, 0))
+}
+
+func errTransferPeer() error {
+	return coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
+}
+
+func errNoRecipient(id int64) error {
+	return coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", id)
 }
 
 // AdminCredit implements coinop.WalletService: an operator's credit from the
@@ -202,7 +217,13 @@ func (s *Store) window(ctx context.Context, tx *sql.Tx, window time.Duration, wh
 	if !last.Valid {
 		return nil
 	}
-	wait := fromMS(last.Int64).Add(window).Sub(now)
+	return windowError(window, what, last.Int64, now)
+}
+
+// windowError is the ERATELIMIT of an operation made at last (Unix ms),
+// less than window before now.
+func windowError(window time.Duration, what string, last int64, now time.Time) error {
+	wait := fromMS(last).Add(window).Sub(now)
 	return &coinop.Error{Code: coinop.ERATELIMIT, RetryAfter: wait,
 		Message: what + " was made less than " + window.String() + " ago; try again later"}
 }

@@ -1,0 +1,151 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coinop/coinop"
+	"github.com/coinop/coinop/postgres"
+	"github.com/coinop/coinop/postgres/pgtest"
+)
+
+// TestTransferBatch: transfers that arrive together run as one call of
+// coinop_transfers, each checked on its own, and one that fails in the
+// database fails alone. Four transfers are held up by a lock on their
+// payer's row (every batch slot busy), so the next ones queue into one
+// batch; among them one overflows its recipient's balance.
+func TestTransferBatch(t *testing.T) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", "coinop_batch_test")
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	person := func(sub string, funds int64) *coinop.Person {
+		p, _, err := db.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: sub, Name: sub}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if funds > 0 {
+			if _, err := db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: p.ID, Value: funds}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	blocked, sink := person("blocked", 100), person("sink", 0)
+	payers := make([]*coinop.Person, 9)
+	for i := range payers {
+		payers[i] = person("payer"+string(rune('a'+i)), 50)
+	}
+	// rich's balance is near the largest integer: a transfer to it fails
+	// in the database (bigint out of range), not by a rule. (The money
+	// issued then no longer fits an integer: the test checks balances one
+	// by one instead of CheckInvariants.)
+	bank, err := db.Bank(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: coinop.BankID, Value: math.MaxInt64 - bank.Balance}); err != nil {
+		t.Fatal(err)
+	}
+	rich := person("rich", math.MaxInt64-10)
+
+	lock, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	tx, err := lock.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM people WHERE id = $1 FOR UPDATE`, blocked.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	type outcome struct {
+		op  *coinop.Operation
+		err error
+	}
+	var wg sync.WaitGroup
+	run := func(out *outcome, r coinop.TransferRequest) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out.op, out.err = db.Transfer(ctx, r)
+		}()
+	}
+	first := make([]outcome, 4)
+	for i := range first {
+		run(&first[i], coinop.TransferRequest{FromID: blocked.ID, ToID: sink.ID, Value: 10})
+	}
+	waitFor(t, "four batches waiting for the lock", func() bool {
+		var n int
+		lock.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'coinop_batch_test' AND wait_event_type = 'Lock'`).Scan(&n)
+		return n == 4
+	})
+	queued := make([]outcome, len(payers)+1)
+	for i, p := range payers {
+		run(&queued[i], coinop.TransferRequest{FromID: p.ID, ToID: sink.ID, Value: 5})
+	}
+	run(&queued[len(payers)], coinop.TransferRequest{FromID: payers[0].ID, ToID: rich.ID, Value: 20})
+	waitFor(t, "the next ten queued", func() bool { return db.QueuedTransfers() == len(queued) })
+	tx.Rollback()
+	wg.Wait()
+
+	left := map[int64]bool{}
+	for i, o := range first {
+		if o.err != nil {
+			t.Fatalf("held-up transfer %d: %v", i, o.err)
+		}
+		left[o.op.After.From] = true
+	}
+	if !left[90] || !left[80] || !left[70] || !left[60] {
+		t.Errorf("the held-up transfers left the payer %v, want 90, 80, 70 and 60", left)
+	}
+	for i, o := range queued[:len(payers)] {
+		if o.err != nil || o.op.ID == 0 || o.op.After.From != 45 || o.op.After.To < 45 {
+			t.Errorf("queued transfer %d of payer %d: %+v, %v", i, payers[i].ID, o.op, o.err)
+		}
+	}
+	if o := queued[len(payers)]; o.err == nil || coinop.ErrorCode(o.err) != coinop.EINTERNAL {
+		t.Errorf("overflowing transfer: %+v, %v; want an internal error", o.op, o.err)
+	}
+	if b, _ := db.Balance(ctx, sink.ID); b != 4*10+int64(len(payers))*5 {
+		t.Errorf("sink's balance %d, want %d", b, 4*10+len(payers)*5)
+	}
+	if b, _ := db.Balance(ctx, rich.ID); b != math.MaxInt64-10 {
+		t.Errorf("rich's balance %d changed", b)
+	}
+	for _, p := range append(payers, blocked) {
+		if b, _ := db.Balance(ctx, p.ID); b != map[bool]int64{true: 60, false: 45}[p == blocked] {
+			t.Errorf("%s's balance %d", p.Name, b)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
