@@ -21,8 +21,12 @@ import (
 const (
 	// maxTransferBatch bounds the transfers of one call.
 	maxTransferBatch = 64
-	// transferBatchesInFlight is how many calls may run at once.
-	transferBatchesInFlight = 4
+	// transferBatchesInFlight is how many calls may run at once. One is
+	// fastest here: the transfers that arrive during a call form the next
+	// (wallet bench, 32 workers, transfers on PostgreSQL: 1 call in flight
+	// 6,043/s, p99 12.1 ms, 14.7 transfers a call; 2: 5,209/s, 7.7 a call;
+	// 4: 4,443/s, 4.1 a call). Each instance has its own.
+	transferBatchesInFlight = 1
 )
 
 // transferBatcher queues transfers for coinop_transfers.
@@ -145,7 +149,7 @@ func (s *Store) transferBatch(batch []*queuedTransfer) error {
 		FROM coinop_transfers($1, $2, $3, $4, $5)`, from, to, value, start, ms(now))
 }
 
-// transferOutcome turns coinop_transfer's code into the operation made or
+// transferOutcome turns coinop_transfers' code into the operation made or
 // the refusal, the same as transfer's.
 func transferOutcome(r coinop.TransferRequest, now time.Time, code int, detail int64) (*coinop.Operation, error) {
 	switch code {
@@ -161,7 +165,7 @@ func transferOutcome(r coinop.TransferRequest, now time.Time, code int, detail i
 	case 4:
 		return nil, windowError(r.Window, "a transfer", detail, now)
 	}
-	return nil, fmt.Errorf("coinop_transfer: unknown outcome %d", code)
+	return nil, fmt.Errorf("coinop_transfers: unknown outcome %d", code)
 }
 
 // QueuedTransfers is how many transfers wait for a batch to start.
