@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ type TickerOptions struct {
 	WriteTimeout time.Duration // a client that takes no frame for this long is closed; default 10s
 	ReadLimit    int64         // largest client frame; default 32 KiB, beyond: close 1009
 	SendBuffer   int           // kernel send buffer per socket; default 32 KiB
+	Shards       int           // goroutines writing ticks to the sockets; default GOMAXPROCS
 }
 
 func (o *TickerOptions) defaults() {
@@ -38,6 +40,9 @@ func (o *TickerOptions) defaults() {
 	if o.SendBuffer == 0 {
 		o.SendBuffer = 32 << 10
 	}
+	if o.Shards <= 0 {
+		o.Shards = runtime.GOMAXPROCS(0)
+	}
 }
 
 // tickFrame is one tick, framed once for every client.
@@ -47,45 +52,52 @@ type tickFrame struct {
 }
 
 // TickerHub fans each tick out to every ticker client. Publishing never
-// blocks: each client holds only a wake-up signal and, when it writes, takes
-// the newest frame, so a slow client skips ticks (coalescing) and never
-// delays the others.
+// blocks: it wakes a few shard goroutines, each of which writes the newest
+// frame to its clients' sockets in turn without waiting (tickershard.go).
+// A socket that cannot take a frame at once is handed to its client's own
+// writer goroutine, which finishes the frame and then takes the newest, so
+// a slow client skips ticks (coalescing) and never delays the others.
 type TickerHub struct {
 	opts TickerOptions
 	log  *slog.Logger
 
-	latest  atomic.Pointer[tickFrame]
-	clients atomic.Pointer[[]*tickerClient] // copy-on-write snapshot for Publish
+	latest atomic.Pointer[tickFrame]
+	shards []*tickerShard
 
-	mu     sync.Mutex
-	set    map[*tickerClient]struct{}
+	mu     sync.Mutex // guards closed, the shards' sets and add/remove
 	closed bool
 	wg     sync.WaitGroup
-	stop   chan struct{} // ends maintain
+	stop   chan struct{} // ends maintain and the shards
 
-	open          atomic.Int64
-	sent, dropped atomic.Uint64
-	tickSeconds   *metrics.Histogram
+	open                atomic.Int64
+	sent, dropped, slow atomic.Uint64
+	tickSeconds, fanout *metrics.Histogram
 }
 
 func newTickerHub(opts TickerOptions, reg *metrics.Registry, log *slog.Logger) *TickerHub {
 	opts.defaults()
-	h := &TickerHub{opts: opts, log: log, set: map[*tickerClient]struct{}{}, stop: make(chan struct{})}
-	go h.maintain()
-	h.clients.Store(&[]*tickerClient{})
+	h := &TickerHub{opts: opts, log: log, stop: make(chan struct{})}
 	reg.NewGaugeFunc("coinop_ws_connections_open", "Open ticker WebSocket connections.", func() float64 { return float64(h.open.Load()) })
 	reg.NewCounterFunc("coinop_ticker_frames_sent_total", "Ticker frames written to clients.", func() float64 { return float64(h.sent.Load()) })
 	reg.NewCounterFunc("coinop_ticker_frames_dropped_total", "Ticker frames a slow client skipped (coalesced).", func() float64 { return float64(h.dropped.Load()) })
-	h.tickSeconds = reg.NewHistogram("coinop_ticker_tick_seconds", "Time to produce and publish one tick.",
-		[]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025})
+	reg.NewCounterFunc("coinop_ticker_slow_writes_total", "Ticker frames a socket could not take at once, left to its client's writer.", func() float64 { return float64(h.slow.Load()) })
+	buckets := []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025}
+	h.tickSeconds = reg.NewHistogram("coinop_ticker_tick_seconds", "Time to produce and publish one tick.", buckets)
+	h.fanout = reg.NewHistogram("coinop_ticker_fanout_seconds", "Time for one shard to write one tick to its clients.", buckets)
+	for range opts.Shards {
+		s := newTickerShard()
+		h.shards = append(h.shards, s)
+		go s.run(h)
+	}
+	go h.maintain()
 	return h
 }
 
-// Publish makes frame the newest tick and wakes every client.
+// Publish makes frame the newest tick and wakes the shards that write it.
 func (h *TickerHub) Publish(t coinop.Tick, frame []byte) {
 	h.latest.Store(&tickFrame{seq: t.Seq, wire: wsFrame(opText, frame)})
-	for _, c := range *h.clients.Load() {
-		c.signal() // a client already signalled takes the newest frame
+	for _, s := range h.shards {
+		s.signal() // a shard still busy writes the newest frame next
 	}
 }
 
@@ -103,9 +115,18 @@ func (h *TickerHub) ObserveTick(d time.Duration) { h.tickSeconds.Observe(d.Secon
 
 // CloseKey closes every socket opened with a token of the revoked key.
 func (h *TickerHub) CloseKey(keyID int64) {
-	for _, c := range *h.clients.Load() {
+	h.each(func(c *tickerClient) {
 		if c.claims.KeyID == keyID {
 			c.requestClose(CloseKeyRevoked, "API key revoked")
+		}
+	})
+}
+
+// each calls fn for every client.
+func (h *TickerHub) each(fn func(*tickerClient)) {
+	for _, s := range h.shards {
+		for _, c := range *s.clients.Load() {
+			fn(c)
 		}
 	}
 }
@@ -118,9 +139,7 @@ func (h *TickerHub) Shutdown() {
 	}
 	h.closed = true
 	h.mu.Unlock()
-	for _, c := range *h.clients.Load() {
-		c.requestClose(websocket.CloseGoingAway, "server shutting down")
-	}
+	h.each(func(c *tickerClient) { c.requestClose(websocket.CloseGoingAway, "server shutting down") })
 }
 
 // Wait waits until every client has gone, or ctx ends.
@@ -133,34 +152,33 @@ func (h *TickerHub) Wait(ctx context.Context) {
 	}
 }
 
+// add gives c to the shard with the fewest clients.
 func (h *TickerHub) add(c *tickerClient) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return false
 	}
-	h.set[c] = struct{}{}
+	c.shard = h.shards[0]
+	for _, s := range h.shards[1:] {
+		if len(s.set) < len(c.shard.set) {
+			c.shard = s
+		}
+	}
+	c.shard.set[c] = struct{}{}
+	c.shard.snapshot()
 	h.wg.Add(1)
 	h.open.Add(1)
-	h.snapshot()
 	return true
 }
 
 func (h *TickerHub) remove(c *tickerClient) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.set, c)
-	h.snapshot()
+	delete(c.shard.set, c)
+	c.shard.snapshot()
 	h.open.Add(-1)
 	h.wg.Done()
-}
-
-func (h *TickerHub) snapshot() {
-	list := make([]*tickerClient, 0, len(h.set))
-	for c := range h.set {
-		list = append(list, c)
-	}
-	h.clients.Store(&list)
 }
 
 // handleTickerSocket authenticates, checks the origin and upgrades.
@@ -199,9 +217,7 @@ func (h *TickerHub) maintain() {
 		case <-h.stop:
 			return
 		case now := <-t.C:
-			for _, c := range *h.clients.Load() {
-				c.due(now)
-			}
+			h.each(func(c *tickerClient) { c.due(now) })
 		}
 	}
 }

@@ -13,24 +13,40 @@ import (
 
 // tickerClient is one ticker socket. The reader goroutine only reads: it
 // never writes, even to answer a ping or a close, but leaves a note and
-// wakes the writer. The writer is the only goroutine that writes, so it
-// writes pre-framed bytes straight to the socket: a tick costs one write.
+// wakes the writer goroutine. Ticks are written by the client's shard
+// (offer) while the socket takes them at once; everything else, and any
+// tick the socket could not take at once, by the writer. Exactly one of the
+// two writes at a time (own), so frames never interleave on the wire.
 type tickerClient struct {
 	hub     *TickerHub
+	shard   *tickerShard    // guarded by TickerHub.mu
 	conn    *websocket.Conn // for reading
-	raw     net.Conn        // for writing
+	raw     net.Conn        // for the writer's writes
 	claims  coinop.Claims
 	notify  chan struct{}   // wake the writer
 	closing chan closeFrame // the server wants this socket closed
 	done    chan struct{}   // the reader has stopped
 
+	own atomic.Int32 // ownNone, ownShard or ownWriter
+	// Only the owner (own) touches these.
+	last uint64    // seq of the newest tick written or begun
+	rest []byte    // the unwritten end of a tick the shard began
+	nb   nbWriter  // the shard's non-blocking writes
+	dl   time.Time // when the writer last moved the write deadline; zero: none set
+
 	pongs    atomic.Int32           // {"type":"pong"} owed
 	ctrlPong atomic.Pointer[[]byte] // a control ping's payload to echo
 	pingDue  atomic.Bool            // the server should ping now
 	nextPing atomic.Int64           // Unix ns of the next ping (maintain)
-	deadline time.Time              // when the write deadline was last moved (writer)
 	_        [0]func()              // not comparable by value
 }
+
+// Who may write to a ticker socket.
+const (
+	ownNone   int32 = iota // nobody: the shard may take it for one write
+	ownShard               // the shard is writing one tick
+	ownWriter              // the client's writer goroutine
+)
 
 type closeFrame struct {
 	code   int
@@ -69,6 +85,8 @@ func (h *TickerHub) serve(conn *websocket.Conn, claims coinop.Claims) {
 		hub: h, conn: conn, raw: conn.NetConn(), claims: claims,
 		notify: make(chan struct{}, 1), closing: make(chan closeFrame, 1), done: make(chan struct{}),
 	}
+	c.own.Store(ownWriter) // until the welcome and the snapshot are out
+	c.nb.init(c.raw)
 	c.nextPing.Store(time.Now().Add(h.opts.PingInterval).UnixNano())
 	if !h.add(c) {
 		c.raw.SetWriteDeadline(time.Now().Add(time.Second))
@@ -133,14 +151,19 @@ var (
 	pingWire = wsFrame(opPing, nil)
 )
 
-// writeLoop sends the welcome, the snapshot, then every tick it can.
+// writeLoop sends the welcome and the snapshot, then whatever the shard
+// leaves to it: control frames, and ticks for a socket that could not take
+// them at once. It holds the socket only while it writes.
 func (c *tickerClient) writeLoop() {
-	defer c.raw.Close()
+	defer func() {
+		c.acquireWait() // and keep it: the shard writes no more
+		c.raw.Close()
+	}()
 	welcome, _ := json.Marshal(map[string]string{"type": "welcome", "user_id": c.claims.Subject})
-	var last uint64
-	if c.write(wsFrame(opText, welcome)) != nil || c.sendLatest(&last) != nil {
+	if c.write(wsFrame(opText, welcome)) != nil || c.sendLatest() != nil {
 		return
 	}
+	c.yield()
 	for {
 		select {
 		case <-c.notify:
@@ -155,15 +178,37 @@ func (c *tickerClient) writeLoop() {
 			}
 			return
 		}
-		if err := c.flush(&last); err != nil {
+		if !c.acquire() {
+			continue // the shard is writing; it wakes us again if we are owed anything
+		}
+		if err := c.flush(); err != nil {
 			c.hub.log.Debug("ticker client dropped", "user", c.claims.Subject, "err", err)
 			return
 		}
+		c.yield()
 	}
 }
 
-// flush writes whatever the client is owed: pongs, a ping, the newest tick.
-func (c *tickerClient) flush(last *uint64) error {
+// yield ends the writer's turn: it clears the write deadline, which once
+// passed would fail the shard's writes too, and releases the socket.
+func (c *tickerClient) yield() {
+	if !c.dl.IsZero() {
+		c.dl = time.Time{}
+		c.raw.SetWriteDeadline(time.Time{})
+	}
+	c.release()
+}
+
+// flush writes whatever the client is owed: the rest of a tick the shard
+// began, pongs, a ping, the newest tick.
+func (c *tickerClient) flush() error {
+	if c.rest != nil {
+		if err := c.write(c.rest); err != nil {
+			return err
+		}
+		c.rest = nil
+		c.hub.sent.Add(1)
+	}
 	for n := c.pongs.Swap(0); n > 0; n-- {
 		if err := c.write(pongWire); err != nil {
 			return err
@@ -179,33 +224,40 @@ func (c *tickerClient) flush(last *uint64) error {
 			return err
 		}
 	}
-	return c.sendLatest(last)
+	return c.sendLatest()
 }
 
-// sendLatest writes the newest tick if the client has not had it, counting
-// the ticks it skipped.
-func (c *tickerClient) sendLatest(last *uint64) error {
-	h := c.hub
-	f := h.latest.Load()
-	if f == nil || f.seq <= *last {
+// sendLatest writes the newest tick if the client has not had it.
+func (c *tickerClient) sendLatest() error {
+	f := c.hub.latest.Load()
+	if f == nil || f.seq <= c.last {
 		return nil
 	}
-	if *last > 0 && f.seq > *last+1 {
-		h.dropped.Add(f.seq - *last - 1)
-	}
+	c.hub.dropped.Add(c.advance(f.seq))
 	if err := c.write(f.wire); err != nil {
 		return err
 	}
-	*last = f.seq
-	h.sent.Add(1)
+	c.hub.sent.Add(1)
 	return nil
 }
 
-// write writes one whole frame. The deadline moves at most ten times per
-// WriteTimeout: a client that takes nothing for that long is dropped.
+// advance records that the tick seq is being written and returns how many
+// ticks the client skipped.
+func (c *tickerClient) advance(seq uint64) uint64 {
+	var skipped uint64
+	if c.last > 0 && seq > c.last+1 {
+		skipped = seq - c.last - 1
+	}
+	c.last = seq
+	return skipped
+}
+
+// write writes one whole frame, blocking. The deadline is set at the
+// turn's first write and moves at most ten times per WriteTimeout: a client
+// that takes nothing for that long is dropped.
 func (c *tickerClient) write(frame []byte) error {
-	if now := time.Now(); now.Sub(c.deadline) >= c.hub.opts.WriteTimeout/10 {
-		c.deadline = now
+	if now := time.Now(); now.Sub(c.dl) >= c.hub.opts.WriteTimeout/10 {
+		c.dl = now
 		c.raw.SetWriteDeadline(now.Add(c.hub.opts.WriteTimeout))
 	}
 	_, err := c.raw.Write(frame)
@@ -214,6 +266,13 @@ func (c *tickerClient) write(frame []byte) error {
 
 // close sends a close frame and waits briefly for the client's answer.
 func (c *tickerClient) close(cf closeFrame) {
+	c.acquireWait()
+	if c.rest != nil { // finish the frame under way first
+		c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.raw.Write(c.rest); err != nil {
+			return
+		}
+	}
 	c.raw.SetWriteDeadline(time.Now().Add(time.Second))
 	c.raw.Write(wsFrame(opClose, closePayload(cf.code, cf.reason)))
 	select {
