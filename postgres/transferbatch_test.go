@@ -20,22 +20,8 @@ import (
 // keep every batch slot busy, so the next ones queue into one batch; among
 // them one overflows its recipient's balance.
 func TestTransferBatch(t *testing.T) {
-	u, err := url.Parse(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", "coinop_batch_test")
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, dbURL := openNamed(t, "coinop_batch_test")
 	ctx := context.Background()
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	person := func(sub string, funds int64) *coinop.Person {
 		p, _, err := db.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: sub, Name: sub}, false)
 		if err != nil {
@@ -66,7 +52,7 @@ func TestTransferBatch(t *testing.T) {
 	}
 	rich := person("rich", math.MaxInt64-10)
 
-	lock, err := sql.Open("pgx", u.String())
+	lock, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +153,27 @@ func mustBalance(t *testing.T, db *postgres.DB, id int64) int64 {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openNamed opens a store in a schema of its own whose connections carry
+// application name app (so that a test can find them in pg_stat_activity),
+// and returns it with its URL.
+func openNamed(t *testing.T, app string) (*postgres.DB, string) {
+	t.Helper()
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db, u.String()
 }

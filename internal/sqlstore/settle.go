@@ -17,7 +17,24 @@ type opRow struct {
 	releasing                 sql.NullInt64 // the machine reported releasing the item
 }
 
+// loadOp loads and locks a debit operation. Writers lock rows in one order,
+// so that they cannot deadlock: a machine, then its operation, then people
+// in id order, the bank last. So the operation's machine is locked first
+// (an operation's machine never changes; a caller that holds it already
+// takes its own lock again at no cost).
 func (s *Store) loadOp(ctx context.Context, tx *sql.Tx, id int64) (*opRow, error) {
+	if s.d.ForUpdate != "" {
+		var m sql.NullInt64
+		err := s.row(ctx, tx, `SELECT machine_id FROM operations WHERE id = $1`, id).Scan(&m)
+		if err != nil && !isNoRows(err) {
+			return nil, err
+		}
+		if m.Valid {
+			if err := s.row(ctx, tx, `SELECT id FROM machines WHERE id = $1`+s.d.ForUpdate, m.Int64).Scan(&m); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var o opRow
 	var kind string
 	err := s.row(ctx, tx, `SELECT id, COALESCE(from_id, 0), value, attempts, machine_id, slot, code, product_id, status, expires_at, released_at, releasing_at, kind
