@@ -49,6 +49,10 @@ func Open(url string) (*DB, error) {
 		ForUpdate:  " FOR UPDATE",
 		SnapshotTx: &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		Call:       db.call,
+		RolledBack: func(err error) bool {
+			var pg *pgconn.PgError
+			return errors.As(err, &pg)
+		},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()

@@ -40,6 +40,10 @@ type Dialect struct {
 	// which transfers that arrive together take one round trip and one
 	// commit instead of one round trip per statement each.
 	Call func(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error
+	// RolledBack (with Call) reports whether err is the database's refusal
+	// of a statement, after which nothing of its transaction remains; any
+	// other error (a lost connection) leaves a commit in doubt.
+	RolledBack func(err error) bool
 }
 
 // WriteFunc runs fn in one write transaction, committing if fn returns nil.

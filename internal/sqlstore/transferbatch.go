@@ -86,16 +86,21 @@ func (b *transferBatcher) loop(s *Store) {
 		if len(batch) == 0 {
 			continue
 		}
-		if err := s.transferBatch(batch); err != nil && len(batch) > 1 {
-			// Nothing of the batch was committed: each runs alone, so
-			// that one transfer's failure is not the others'.
+		if err := s.transferBatch(batch); err != nil && len(batch) > 1 && s.d.RolledBack(err) {
+			// The database refused the call, so nothing of it was
+			// committed: each transfer runs alone, so that one's failure
+			// is not the others'. (After any other error, a lost
+			// connection say, the batch may have committed: running it
+			// again could pay twice, so every transfer gets the error.)
 			for _, q := range batch {
 				if err := s.transferBatch([]*queuedTransfer{q}); err != nil {
 					q.op, q.err = nil, err
 				}
 			}
 		} else if err != nil {
-			batch[0].op, batch[0].err = nil, err
+			for _, q := range batch {
+				q.op, q.err = nil, err
+			}
 		}
 		for _, q := range batch {
 			close(q.done)
@@ -104,7 +109,7 @@ func (b *transferBatcher) loop(s *Store) {
 }
 
 // transferBatch runs batch as one call of coinop_transfers, setting each
-// transfer's operation or refusal. An error means nothing was committed.
+// transfer's operation or refusal; on an error the outcomes are void.
 func (s *Store) transferBatch(batch []*queuedTransfer) error {
 	now := fromMS(ms(s.Now()))
 	from := make([]int64, len(batch))
