@@ -42,6 +42,14 @@ type Operation struct {
 	Status      OpStatus
 	Reason      string
 	CreatedAt   time.Time
+	// MachineID is the machine of a debit made at one; 0 for every other
+	// operation, and then MachineName, MachineKind and Slot are empty.
+	MachineID   int64
+	MachineName string
+	MachineKind MachineKind
+	// Slot is the machine's slot (an arcade's number) the debit was for.
+	// Slot 0 is a slot: only MachineID says whether there is one.
+	Slot int64
 	// After holds the balances of both sides right after the write that
 	// made the operation, when that write knows them; nil otherwise.
 	After *Balances

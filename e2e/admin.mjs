@@ -4,7 +4,8 @@
 // Env: BASE_URL (e.g. http://127.0.0.1:8080), CHROMIUM (the browser binary,
 // e.g. /usr/bin/chromium), ARTIFACTS (a folder for screenshots), UNKNOWN_OP (an
 // operation in unknown state), PLAYER_NAME and PLAYER_ID (its buyer),
-// MACHINE_NAME (the machine that never reported). Exits 0 when every check
+// MACHINE_NAME and MACHINE_SLOT (the machine that never reported, and the
+// slot it sold from). Exits 0 when every check
 // passes, 1 with a message if not. It never downloads a browser.
 
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,7 @@ const UNKNOWN_OP = Number(env('UNKNOWN_OP'));
 const PLAYER_NAME = env('PLAYER_NAME');
 const PLAYER_ID = Number(env('PLAYER_ID'));
 const MACHINE_NAME = env('MACHINE_NAME');
+const MACHINE_SLOT = Number(env('MACHINE_SLOT'));
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const started = Date.now();
@@ -196,12 +198,26 @@ async function main() {
   const fairTime = op.timestamp.slice(11, 19); // HH:MM:SS at the fair (the API's offset)
   check((await row.textContent()).includes(fairTime), `operation ${UNKNOWN_OP} is not shown at the fair's time ${fairTime} (browser in Tokyo): "${await row.textContent()}"`);
   log(`unknown operation #${UNKNOWN_OP} listed at ${fairTime} (fair time)`);
+  // Where to go and look: the machine's name and the slot, in the row.
+  const where = row.locator('.op-machine');
+  check(await where.isVisible(), `operation ${UNKNOWN_OP} does not show its machine`);
+  const whereText = (await where.textContent()).replace(/\s+/g, ' ').trim();
+  check(whereText === `${MACHINE_NAME} slot ${MACHINE_SLOT}`, `operation ${UNKNOWN_OP} shows machine "${whereText}", want "${MACHINE_NAME} slot ${MACHINE_SLOT}"`);
+  check(op.machine && op.machine.name === MACHINE_NAME && op.machine.slot === MACHINE_SLOT, `the API names machine ${JSON.stringify(op.machine)}`);
+  log(`unknown operation #${UNKNOWN_OP} shows ${whereText}`);
+  // With the machine column, both actions still fit in the table's card.
+  const card = await page.locator('#ops-table').locator('xpath=..').boundingBox();
+  const refund = await row.getByRole('button', { name: `Estornar a operação ${UNKNOWN_OP}` }).boundingBox();
+  check(refund.x + refund.width <= card.x + card.width, `at ${DESKTOP.width} px the Refund button (right edge ${refund.x + refund.width}) overflows the card (${card.x + card.width})`);
   await shots('admin-unknown');
 
   // Cancel first (Escape), then confirm.
   await row.getByRole('button', { name: `Concluir a operação ${UNKNOWN_OP}` }).click();
   await waitFor('the confirm dialog', () => document.getElementById('dlg-confirm').open);
   check((await page.locator('#dlg-confirm-title').textContent()).includes(`#${UNKNOWN_OP}`), 'the confirm dialog does not name the operation');
+  const look = (await page.locator('#dlg-confirm-body .settle-look').textContent()).replace(/\s+/g, ' ');
+  check(look.includes(`Vá até a máquina ${MACHINE_NAME}, slot ${MACHINE_SLOT}`), `the confirm dialog does not send the operator to ${MACHINE_NAME}, slot ${MACHINE_SLOT}: "${look}"`);
+  await shots('admin-settle-dialog', { full: false });
   await page.keyboard.press('Escape');
   await waitFor('the confirm dialog closed by Escape', () => !document.getElementById('dlg-confirm').open);
   check(await row.isVisible(), 'Escape settled the operation');
@@ -303,6 +319,17 @@ async function main() {
   await waitFor('the bank figures', () => /\d/.test(document.getElementById('bank-issued').textContent));
   await shot('admin-bank-en-1280x800.png');
   log('language: English kept across a reload');
+
+  // In English, the settled purchase among the completed operations still names its machine and slot.
+  await page.getByRole('link', { name: /Operations/ }).click();
+  await page.getByRole('button', { name: 'Completed', exact: true }).click();
+  const done = page.locator(`#ops-rows tr[data-op="${UNKNOWN_OP}"]`);
+  await done.waitFor({ state: 'visible' });
+  const cell = done.locator('td.op-machine-cell');
+  check(await cell.getAttribute('data-label') === 'Machine', `the machine cell is labelled "${await cell.getAttribute('data-label')}" in English`);
+  check((await cell.textContent()).replace(/\s+/g, ' ').trim() === `${MACHINE_NAME} slot ${MACHINE_SLOT}`, `the completed operation shows machine "${await cell.textContent()}"`);
+  await shots('admin-completed-en');
+  log(`English: completed #${UNKNOWN_OP} at ${MACHINE_NAME}, slot ${MACHINE_SLOT}`);
 
   check(problems.length === 0, `the page reported problems:\n  ${problems.join('\n  ')}`);
 }

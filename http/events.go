@@ -11,10 +11,13 @@ import (
 )
 
 // operationEvent is the data of an "operation" event: a statement line and
-// the stage a pending operation is at.
+// the stage a pending operation is at. The line's machine is written after
+// the stage (this field hides the embedded one), so that the keys that came
+// before it keep their order.
 type operationEvent struct {
 	statementEntry
-	Stage string `json:"stage,omitempty"` // awaiting_code, releasing, inserting_coin
+	Stage   string     `json:"stage,omitempty"` // awaiting_code, releasing, inserting_coin
+	Machine *opMachine `json:"machine,omitempty"`
 }
 
 type event struct {
@@ -52,7 +55,8 @@ func (s *Server) publishOperation(ctx context.Context, op *coinop.Operation, sta
 			op = named
 		}
 	}
-	data, _ := json.Marshal(event{"operation", operationEvent{s.statementEntries([]*coinop.Operation{op})[0], stage}})
+	entry := s.statementEntries([]*coinop.Operation{op})[0]
+	data, _ := json.Marshal(event{"operation", operationEvent{entry, stage, entry.Machine}})
 	for _, id := range []int64{op.FromID, op.ToID} {
 		if id == 0 || id == coinop.BankID {
 			continue

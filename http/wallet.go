@@ -138,6 +138,24 @@ type statementEntry struct {
 	ProductID int64           `json:"product_id"`
 	Status    coinop.OpStatus `json:"status"`
 	Reason    string          `json:"reason,omitempty"`
+	Machine   *opMachine      `json:"machine,omitempty"` // debits made at a machine only
+}
+
+// opMachine is where a debit was made: the machine and its slot (for an
+// arcade, the arcade number). Slot 0 is a slot, so it is always written.
+type opMachine struct {
+	ID   int64              `json:"id"`
+	Name string             `json:"name"`
+	Kind coinop.MachineKind `json:"kind"`
+	Slot int64              `json:"slot"`
+}
+
+// opMachineOf is the machine of o, or nil when o was not made at one.
+func opMachineOf(o *coinop.Operation) *opMachine {
+	if o.MachineID == 0 {
+		return nil
+	}
+	return &opMachine{ID: o.MachineID, Name: o.MachineName, Kind: o.MachineKind, Slot: o.Slot}
 }
 
 func (s *Server) statementEntries(ops []*coinop.Operation) []statementEntry {
@@ -147,6 +165,7 @@ func (s *Server) statementEntries(ops []*coinop.Operation) []statementEntry {
 			Operation: o.ID, Kind: o.Kind, From: o.FromName, To: o.ToName, Product: o.ProductName, Value: o.Value,
 			Timestamp: o.CreatedAt.In(s.opts.Bank.Location).Format("2006-01-02T15:04:05.000-07:00"),
 			Completed: o.Completed(), FromID: o.FromID, ToID: o.ToID, ProductID: o.ProductID, Status: o.Status, Reason: o.Reason,
+			Machine: opMachineOf(o),
 		}
 	}
 	return out

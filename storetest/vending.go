@@ -81,6 +81,15 @@ func (f *fair) balances(t *testing.T, ana, bruno int64) {
 	checkInvariants(t, f.s)
 }
 
+// at fails unless op was made at machine m, slot slot (with m's name and kind).
+func at(t *testing.T, what string, op *coinop.Operation, m *coinop.Machine, slot int64) {
+	t.Helper()
+	if op.MachineID != m.ID || op.MachineName != m.Name || op.MachineKind != m.Kind || op.Slot != slot {
+		t.Fatalf("%s: machine %d %q %q slot %d, want %d %q %q slot %d", what,
+			op.MachineID, op.MachineName, op.MachineKind, op.Slot, m.ID, m.Name, m.Kind, slot)
+	}
+}
+
 func (f *fair) stock(t *testing.T, want int64) {
 	t.Helper()
 	st, _ := f.s.MachineStock(f.ctx, f.vending.ID)
@@ -127,6 +136,10 @@ func testVendingBestCase(t *testing.T, open Open) {
 	ops, _ := f.s.Statement(f.ctx, coinop.StatementQuery{PersonID: f.ana.ID, Limit: 5})
 	if ops[0].Status != coinop.StatusCompleted || ops[0].ProductName != "Chips" || ops[0].ToID != coinop.BankID {
 		t.Fatalf("statement %+v", ops[0])
+	}
+	at(t, "the purchase in the statement", ops[0], f.vending, 3)
+	if last := ops[len(ops)-1]; last.Kind != coinop.OpCredit || last.MachineID != 0 || last.MachineName != "" || last.MachineKind != "" || last.Slot != 0 {
+		t.Fatalf("a credit made at no machine: %+v", last)
 	}
 }
 
@@ -252,6 +265,7 @@ func testDisconnects(t *testing.T, open Open) {
 	if len(unknown) != 1 || unknown[0].ID != cmd.Op.ID {
 		t.Fatalf("unknown operations %v", unknown)
 	}
+	at(t, "the unknown operation, for the operator to go and look", unknown[0], f.vending, 3)
 	checkInvariants(t, f.s)
 	// The machine comes back and reports the release, then idle: that
 	// settles it. Idle alone does not (it may have cancelled).
@@ -339,6 +353,7 @@ func testSettle(t *testing.T, open Open) {
 		if st.Op.Status != want {
 			t.Fatalf("settle %v: %s", complete, st.Op.Status)
 		}
+		at(t, "the settled operation", st.Op, f.vending, 3)
 		// A refund puts the item back; a completion keeps it sold.
 		want2 := int64(2)
 		if complete {
@@ -381,9 +396,11 @@ func testArcade(t *testing.T, open Open) {
 	wantCode(t, "mfa on an arcade", err, coinop.EFORBIDDEN)
 	_, err = f.s.Report(f.ctx, coinop.MachineReport{MachineID: f.arcade.ID, State: "coin", OperationID: cmd.Op.ID, Arcade: 2})
 	wantCode(t, "coin for another arcade", err, coinop.EINVALID)
-	if st := f.report(t, f.arcade, "coin", cmd.Op.ID); st == nil || st.Op.Status != coinop.StatusCompleted {
+	st := f.report(t, f.arcade, "coin", cmd.Op.ID)
+	if st == nil || st.Op.Status != coinop.StatusCompleted {
 		t.Fatalf("coin inserted: %+v", st)
 	}
+	at(t, "the coin", st.Op, f.arcade, 1)
 	if st := f.report(t, f.arcade, "coin", cmd.Op.ID); st != nil {
 		t.Fatal("duplicate coinInserted settled again")
 	}

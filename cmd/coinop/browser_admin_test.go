@@ -27,7 +27,7 @@ func TestBrowserOperator(t *testing.T) {
 	u := makeUnknownOperation(t, ts)
 	b.run(t, 300*time.Second, "BASE_URL="+ts.URL,
 		"UNKNOWN_OP="+strconv.FormatInt(u.operation, 10), "PLAYER_NAME="+u.player,
-		"PLAYER_ID="+strconv.FormatInt(u.playerID, 10), "MACHINE_NAME="+u.machine)
+		"PLAYER_ID="+strconv.FormatInt(u.playerID, 10), "MACHINE_NAME="+u.machine, "MACHINE_SLOT="+strconv.FormatInt(u.slot, 10))
 
 	// What the browser did, checked once more through the API.
 	var ops []map[string]any
@@ -68,6 +68,7 @@ type unknownOp struct {
 	player    string
 	playerID  int64
 	machine   string
+	slot      int64 // the machine's slot it sold from
 }
 
 // getJSON GETs path and decodes the answer, failing the test on any error.
@@ -252,5 +253,5 @@ func makeUnknownOperation(t *testing.T, ts *testServer) *unknownOp {
 		status, body := op.do("GET", "/api/v2/admin/operations?status=unknown", "")
 		return status == http.StatusOK && strings.Contains(string(body), fmt.Sprintf(`"operation":%d,`, debit.Operation))
 	})
-	return &unknownOp{op: op, operation: debit.Operation, player: "Bia Lima", playerID: me.User, machine: machineName}
+	return &unknownOp{op: op, operation: debit.Operation, player: "Bia Lima", playerID: me.User, machine: machineName, slot: 1}
 }

@@ -131,6 +131,19 @@ func (e *ctEvents) has(op, field string, want any) bool {
 	return false
 }
 
+// field is the value of field in the first event about operation op.
+func (e *ctEvents) field(op, field string) any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, f := range e.frames {
+		d, _ := f["data"].(map[string]any)
+		if f["type"] == "operation" && fmt.Sprint(d["operation"]) == op {
+			return d[field]
+		}
+	}
+	return nil
+}
+
 func (e *ctEvents) balance() (float64, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -156,6 +169,38 @@ func (c *contract) machineField(t *testing.T, opTok, id, field string) any {
 	}
 	t.Fatalf("machine %s not listed", id)
 	return nil
+}
+
+// entry is the raw JSON of operation op in a JSON array of operations
+// (nil when it is not there).
+func entry(t *testing.T, body []byte, op string) string {
+	t.Helper()
+	var ops []json.RawMessage
+	if err := json.Unmarshal(body, &ops); err != nil {
+		t.Fatalf("not a list of operations: %v: %s", err, body)
+	}
+	for _, o := range ops {
+		if strings.HasPrefix(string(o), `{"operation":`+op+`,`) {
+			return string(o)
+		}
+	}
+	return ""
+}
+
+// wantMachine fails unless the operation's JSON ends with its machine and
+// slot, after every other key ("" for an operation made at no machine).
+func wantMachine(t *testing.T, what, op, machine, name string, slot int) {
+	t.Helper()
+	if machine == "" {
+		if op == "" || strings.Contains(op, `"machine"`) {
+			t.Errorf("%s: %s, want no machine", what, op)
+		}
+		return
+	}
+	want := fmt.Sprintf(`,"machine":{"id":%s,"name":%q,"kind":"vending","slot":%d}}`, machine, name, slot)
+	if !strings.HasSuffix(op, want) {
+		t.Errorf("%s: %s, want it to end with %s", what, op, want)
+	}
 }
 
 // listed reports whether GET path lists the operation op.
@@ -269,6 +314,9 @@ func contractMachines(t *testing.T, c *contract, b *bank, opTok, anaTok, brunoTo
 		t.Errorf("the busy machine's operation: %v, want %s", got, op)
 	}
 	ctWait(t, "the awaiting_code event", func() bool { return ev.has(op, "stage", "awaiting_code") })
+	if m, want := fmt.Sprint(ev.field(op, "machine")), "map[id:"+vm+" kind:vending name:Vending 2 slot:4]"; m != want {
+		t.Errorf("the purchase's event names machine %s, want %s", m, want)
+	}
 
 	wrong := fmt.Sprintf("%02d", 10+(ctAtoi(code)-9)%90)
 	c.do(t, 400, "POST", mfa, "", anaTok, `{"operation":`+op+`}`)
@@ -293,7 +341,7 @@ func contractMachines(t *testing.T, c *contract, b *bank, opTok, anaTok, brunoTo
 	// A machine that never reports the release: unknown, for an operator.
 	r = c.do(t, 201, "POST", machines, "", opTok, `{"name":"Vending 3","kind":"vending"}`)
 	stuck, stuckKey := r.id(t, "machine"), r.obj()["api_key"].(string)
-	c.do(t, 200, "PUT", stock, machines+"/"+stuck+"/stock/1", opTok, `{"product":`+chips+`,"quantity":1}`)
+	c.do(t, 200, "PUT", stock, machines+"/"+stuck+"/stock/0", opTok, `{"product":`+chips+`,"quantity":1}`) // slot 0 is a slot
 	jammed := make(chan struct{})
 	defer close(jammed)
 	stuckCodes := make(ctCodes, 8)
@@ -317,6 +365,20 @@ func contractMachines(t *testing.T, c *contract, b *bank, opTok, anaTok, brunoTo
 	if !c.listed(t, ops, ops+"?status=completed", opTok, op) {
 		t.Errorf("the sale is not among the completed operations")
 	}
+	// The operator is told where to go and look: the machine and its slot.
+	r = c.do(t, 200, "GET", ops, "", opTok, "")
+	wantMachine(t, "the unknown operation", entry(t, r.body, unk), stuck, "Vending 3", 0)
+	r = c.do(t, 200, "GET", ops, ops+"?status=completed", opTok, "")
+	wantMachine(t, "the completed sale", entry(t, r.body, op), vm, "Vending 2", 4)
+	st := c.do(t, 200, "GET", "/api/v2/statement", "", anaTok, "").body
+	wantMachine(t, "the sale in the buyer's statement", entry(t, st, op), vm, "Vending 2", 4)
+	var lines []map[string]any
+	json.Unmarshal(st, &lines)
+	for _, l := range lines {
+		if l["kind"] != "debit" {
+			wantMachine(t, "an operation made at no machine", entry(t, st, fmt.Sprint(l["operation"])), "", "", 0)
+		}
+	}
 	c.do(t, 200, "GET", ops, ops+"?status=voided", opTok, "")
 	c.do(t, 400, "GET", ops, ops+"?status=lost", opTok, "")
 
@@ -326,9 +388,11 @@ func contractMachines(t *testing.T, c *contract, b *bank, opTok, anaTok, brunoTo
 	c.do(t, 400, "POST", settle, path("x"), opTok, `{"outcome":"refund"}`)
 	c.do(t, 404, "POST", settle, path("999999"), opTok, `{"outcome":"refund"}`)
 	c.do(t, 409, "POST", settle, path(op), opTok, `{"outcome":"complete"}`) // completed, not unknown
-	if r := c.do(t, 200, "POST", settle, path(unk), opTok, `{"outcome":"refund"}`); r.obj()["status"] != "voided" {
+	r = c.do(t, 200, "POST", settle, path(unk), opTok, `{"outcome":"refund"}`)
+	if r.obj()["status"] != "voided" {
 		t.Errorf("refund: %s", r.body)
 	}
+	wantMachine(t, "the settle answer", strings.TrimSpace(string(r.body)), stuck, "Vending 3", 0)
 	c.do(t, 409, "POST", settle, path(unk), opTok, `{"outcome":"complete"}`)
 	ctWait(t, "the refund event", func() bool { return ev.has(unk, "status", "voided") })
 

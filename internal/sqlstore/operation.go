@@ -8,18 +8,24 @@ import (
 	"github.com/coinop/coinop"
 )
 
+// operationSelect reads operations with their names, scanned by
+// scanOperation: the people, the product, and the machine and slot of a
+// debit made at a machine (0 and "" for the others).
 const operationSelect = `SELECT o.id, o.kind, COALESCE(o.from_id, 0), COALESCE(f.name, ''), o.to_id, t.name,
-	COALESCE(o.product_id, 0), COALESCE(p.name, ''), o.value, o.status, o.reason, o.created_at
+	COALESCE(o.product_id, 0), COALESCE(p.name, ''), o.value, o.status, o.reason, o.created_at,
+	COALESCE(o.machine_id, 0), COALESCE(m.name, ''), COALESCE(m.kind, ''), COALESCE(o.slot, 0)
 	FROM operations o
 	LEFT JOIN people f ON f.id = o.from_id
 	JOIN people t ON t.id = o.to_id
-	LEFT JOIN products p ON p.id = o.product_id`
+	LEFT JOIN products p ON p.id = o.product_id
+	LEFT JOIN machines m ON m.id = o.machine_id`
 
 func scanOperation(sc interface{ Scan(...any) error }) (*coinop.Operation, error) {
 	var o coinop.Operation
 	var created int64
 	err := sc.Scan(&o.ID, &o.Kind, &o.FromID, &o.FromName, &o.ToID, &o.ToName,
-		&o.ProductID, &o.ProductName, &o.Value, &o.Status, &o.Reason, &created)
+		&o.ProductID, &o.ProductName, &o.Value, &o.Status, &o.Reason, &created,
+		&o.MachineID, &o.MachineName, &o.MachineKind, &o.Slot)
 	o.CreatedAt = fromMS(created)
 	return &o, err
 }

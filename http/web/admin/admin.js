@@ -79,6 +79,12 @@
     return s;
   }
 
+  // tNodes is t with nodes for placeholders: the translation's text around them stays text.
+  function tNodes(key, nodes) {
+    const s = DICT[lang][key] ?? DICT.en[key] ?? key;
+    return s.split(/\{(\w+)\}/).map((x, i) => (i % 2 ? nodes[x] ?? '' : x));
+  }
+
   function applyStatic() {
     document.documentElement.lang = lang;
     for (const el of $$('[data-i18n]')) el.textContent = t(el.dataset.i18n);
@@ -1316,7 +1322,7 @@
 
   async function enterOperations() {
     for (const b of $$('.seg')) b.setAttribute('aria-pressed', String(b.dataset.status === state.opsStatus));
-    if (!opsLoaded) $('ops-rows').replaceChildren(loadingRow(7));
+    if (!opsLoaded) $('ops-rows').replaceChildren(loadingRow(8));
     await loadOperations();
   }
 
@@ -1338,6 +1344,17 @@
     }
   }
 
+  // Where a debit was made: "slot 2", or an arcade's number ("arcade 2"); '' when not at a machine.
+  const placeOf = (m) => (m ? t(m.kind === 'arcade' ? 'ops.place.arcade' : 'ops.place.slot', { n: m.slot }) : '');
+
+  // The machine cell: its name, then the slot (or arcade number), so that the operator knows where to look.
+  function machineCell(o) {
+    const m = o.machine;
+    if (!m) return td(t('col.machine'), null, h('span', { class: 'muted', text: '—' }));
+    return td(t('col.machine'), { class: 'op-machine-cell' }, h('span', { class: 'op-machine', dataset: { machine: String(m.id), slot: String(m.slot) } },
+      h('strong', { class: 'op-machine-name', text: m.name }), ' ', h('span', { class: 'op-place', text: placeOf(m) })));
+  }
+
   function renderOperations(force) {
     if (!opsLoaded) return;
     const key = JSON.stringify(opsList) + state.opsStatus + lang;
@@ -1351,16 +1368,24 @@
         td(t('col.when'), null, timeEl(o.timestamp)),
         td(t('col.who'), { class: 'cell-main' }, h('strong', { text: who || '—' })),
         td(t('col.product'), null, o.product || h('span', { class: 'muted', text: '—' })),
+        machineCell(o),
         td(t('col.value'), { class: 'num' }, h('strong', { text: money(o.value) })),
         td(t('col.status'), null, statusBadge(o.status), o.reason && !unknown ? h('span', { class: 'op-reason', text: reasonText(o.reason) }) : null),
         td('', { class: 'actions' }, unknown ? h('div', { class: 'btn-pair' },
-          h('button', { type: 'button', class: 'btn small primary', 'aria-label': t('ops.complete.aria', { id: o.operation }), onclick: () => settle(o, 'complete') }, icon('check'), h('span', { class: 'btn-text', text: t('ops.complete') })),
-          h('button', { type: 'button', class: 'btn small', 'aria-label': t('ops.refund.aria', { id: o.operation }), onclick: () => settle(o, 'refund') }, icon('refresh'), h('span', { class: 'btn-text', text: t('ops.refund') })))
+          h('button', { type: 'button', class: 'btn small primary', 'aria-label': t('ops.complete.aria', { id: o.operation }), title: t('ops.complete'), onclick: () => settle(o, 'complete') }, icon('check'), h('span', { class: 'btn-text', text: t('ops.complete') })),
+          h('button', { type: 'button', class: 'btn small', 'aria-label': t('ops.refund.aria', { id: o.operation }), title: t('ops.refund'), onclick: () => settle(o, 'refund') }, icon('refresh'), h('span', { class: 'btn-text', text: t('ops.refund') })))
           : null));
     });
-    const empty = unknown ? emptyRow(7, t('ops.none.unknown'), t('ops.none.unknown.sub'), 'check') : emptyRow(7, t('ops.none'), '', 'list');
+    const empty = unknown ? emptyRow(8, t('ops.none.unknown'), t('ops.none.unknown.sub'), 'check') : emptyRow(8, t('ops.none'), '', 'list');
     $('ops-rows').replaceChildren(...(rows.length ? rows : [empty]));
     $('ops-table').classList.toggle('with-actions', unknown);
+  }
+
+  // settleLook tells the operator which machine and slot to go and check, the name and place in bold.
+  function settleLook(m) {
+    if (!m) return h('p', { class: 'settle-look', text: t('settle.look.none') });
+    return h('p', { class: 'settle-look' },
+      ...tNodes('settle.look', { machine: h('strong', { text: m.name }), place: h('strong', { text: placeOf(m) }) }));
   }
 
   async function settle(o, outcome) {
@@ -1368,7 +1393,7 @@
     const vars = { id: o.operation, who: o.from || '?', product: o.product || '?', value: money(o.value) };
     const yes = await confirmDialog({
       title: t(complete ? 'settle.complete.title' : 'settle.refund.title', vars),
-      body: [t(complete ? 'settle.complete.body' : 'settle.refund.body', vars), t('settle.final')],
+      body: [settleLook(o.machine), t(complete ? 'settle.complete.body' : 'settle.refund.body', vars), t('settle.final')],
       okLabel: t(complete ? 'ops.complete' : 'ops.refund'),
       danger: !complete,
     });
