@@ -108,6 +108,7 @@ func testVendingBestCase(t *testing.T, open Open) {
 	if cmd.MachineID != f.vending.ID || cmd.Slot != 3 || cmd.Code != 86 || cmd.Username != "ana" || cmd.Op.Status != coinop.StatusPending {
 		t.Fatalf("debit command %+v", cmd)
 	}
+	at(t, "the debit's operation", cmd.Op, f.vending, 3) // its live event names the machine too
 	f.balances(t, 15, 20) // the price is held
 	if b, _ := f.s.Bank(f.ctx); b.Held != 0 {
 		t.Fatalf("bank held %d", b.Held)

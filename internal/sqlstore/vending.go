@@ -11,6 +11,7 @@ import (
 // machineRow is a machine as the vending logic needs it.
 type machineRow struct {
 	id        int64
+	name      string
 	kind      coinop.MachineKind
 	state     string
 	operation sql.NullInt64
@@ -20,8 +21,8 @@ type machineRow struct {
 
 func (s *Store) loadMachine(ctx context.Context, tx *sql.Tx, id int64) (*machineRow, error) {
 	var m machineRow
-	err := s.row(ctx, tx, `SELECT id, kind, state, operation_id, phase, lease_until FROM machines WHERE id = $1`+s.d.ForUpdate, id).
-		Scan(&m.id, &m.kind, &m.state, &m.operation, &m.phase, &m.lease)
+	err := s.row(ctx, tx, `SELECT id, name, kind, state, operation_id, phase, lease_until FROM machines WHERE id = $1`+s.d.ForUpdate, id).
+		Scan(&m.id, &m.name, &m.kind, &m.state, &m.operation, &m.phase, &m.lease)
 	if isNoRows(err) {
 		return nil, coinop.Errorf(coinop.EFORBIDDEN, "no machine %d", id)
 	}
@@ -122,7 +123,8 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, r coinop.DebitRequest, m *
 	}
 	now := s.Now()
 	op := &coinop.Operation{Kind: coinop.OpDebit, FromID: r.PersonID, ToID: coinop.BankID, ProductID: p.ID, ProductName: p.Name,
-		Value: p.Price, Status: coinop.StatusPending, CreatedAt: fromMS(ms(now))}
+		Value: p.Price, Status: coinop.StatusPending, CreatedAt: fromMS(ms(now)),
+		MachineID: m.id, MachineName: m.name, MachineKind: m.kind, Slot: slot}
 	code := sql.NullInt64{Int64: int64(r.Code), Valid: m.kind == coinop.KindVending}
 	timeout := r.CodeTimeout
 	if m.kind == coinop.KindArcade {
