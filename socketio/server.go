@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ const (
 	DefaultPingTimeout    = 20 * time.Second
 	DefaultMaxPayload     = 1_000_000
 	DefaultConnectTimeout = 45 * time.Second
+	DefaultMaxWaiting     = 16
 )
 
 // maxPollPackets bounds the packets of one polling response: the Python
@@ -41,12 +43,18 @@ type Server struct {
 	PingTimeout    time.Duration // for the pong; default 20s
 	MaxPayload     int64         // bytes of a POST body or WebSocket message; default 1e6
 	ConnectTimeout time.Duration // a session in no namespace by then is closed; default 45s
-	Log            *slog.Logger  // default: discard
+	// MaxWaiting bounds the sessions of one client address that have not
+	// joined a namespace yet (the handshake needs no credential: without a
+	// bound, anyone could hold any number of them for ConnectTimeout); past
+	// it a new session is refused with 503. Default 16.
+	MaxWaiting int
+	Log        *slog.Logger // default: discard
 
 	once     sync.Once
 	upgrader websocket.Upgrader
 	mu       sync.Mutex
 	sessions map[string]*session
+	waiting  map[string]int // sessions in no namespace yet, by client address
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -65,6 +73,9 @@ func (srv *Server) init() {
 		if srv.ConnectTimeout <= 0 {
 			srv.ConnectTimeout = DefaultConnectTimeout
 		}
+		if srv.MaxWaiting <= 0 {
+			srv.MaxWaiting = DefaultMaxWaiting
+		}
 		if srv.Log == nil {
 			srv.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 		}
@@ -74,6 +85,7 @@ func (srv *Server) init() {
 		// Origins are the caller's to check, before ServeHTTP.
 		srv.upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }}
 		srv.sessions = map[string]*session{}
+		srv.waiting = map[string]int{}
 	})
 }
 
@@ -129,16 +141,23 @@ type handshake struct {
 
 // open starts a session and answers its handshake.
 func (srv *Server) open(w http.ResponseWriter, r *http.Request, transport string) {
+	addr := clientAddr(r)
+	if !srv.wait(addr) {
+		srv.Error(w, r, http.StatusServiceUnavailable, "too many sessions from this address waiting to join a namespace")
+		return
+	}
 	var conn *websocket.Conn
 	if transport == "websocket" {
 		c, err := srv.upgrader.Upgrade(w, r, nil)
 		if err != nil {
+			srv.joinedOrGone(addr)
 			return // the upgrader answered
 		}
 		conn = c
 	}
-	s := newSession(srv, newID(), r)
+	s := newSession(srv, newID(), r, addr)
 	if !srv.add(s) {
+		srv.joinedOrGone(addr)
 		if conn != nil {
 			conn.Close()
 		} else {
@@ -176,6 +195,37 @@ func (srv *Server) add(s *session) bool {
 	srv.sessions[s.id] = s
 	srv.wg.Add(1)
 	return true
+}
+
+// wait counts a new session of addr as waiting to join a namespace, if
+// addr has fewer than MaxWaiting such sessions.
+func (srv *Server) wait(addr string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.waiting[addr] >= srv.MaxWaiting {
+		return false
+	}
+	srv.waiting[addr]++
+	return true
+}
+
+// joinedOrGone stops counting a session of addr as waiting: it joined a
+// namespace, or ended before.
+func (srv *Server) joinedOrGone(addr string) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.waiting[addr]--; srv.waiting[addr] <= 0 {
+		delete(srv.waiting, addr)
+	}
+}
+
+// clientAddr is the host of the request's peer address.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (srv *Server) remove(s *session) {

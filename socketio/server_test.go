@@ -324,3 +324,46 @@ func TestShutdownDropsSessions(t *testing.T) {
 		t.Errorf("handshake after shutdown: %d", s)
 	}
 }
+
+// TestMaxWaiting: one address may hold only MaxWaiting sessions that joined
+// no namespace; joining, or the session's end, frees its place.
+func TestMaxWaiting(t *testing.T) {
+	ts, conns := testServer(t, func(s *Server) { s.MaxWaiting = 3; s.ConnectTimeout = 300 * time.Millisecond })
+	urls := make([]string, 3)
+	for i := range urls {
+		urls[i], _ = openPolling(t, ts.URL)
+	}
+	if status, body := get(t, ts.URL+"/?EIO=4&transport=polling"); status != http.StatusServiceUnavailable || !strings.Contains(body, "too many sessions") {
+		t.Fatalf("a fourth waiting session: %d %q", status, body)
+	}
+	if c, resp, err := websocket.DefaultDialer.Dial(wsURL(ts.URL, "?EIO=4&transport=websocket"), nil); err == nil {
+		c.Close()
+		t.Fatal("a fourth waiting session over WebSocket was accepted")
+	} else if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a fourth waiting session over WebSocket: %v %v", resp, err)
+	}
+	// A refused namespace does not count as joined; an accepted one does.
+	post(t, urls[0], `40/chat,{"token":"bad"}`)
+	if status, _ := get(t, ts.URL+"/?EIO=4&transport=polling"); status != http.StatusServiceUnavailable {
+		t.Fatalf("after a refused join: %d", status)
+	}
+	post(t, urls[0], `40/chat,{"token":"ok"}`)
+	<-conns
+	openPolling(t, ts.URL) // the joined session's place
+	if status, _ := get(t, ts.URL+"/?EIO=4&transport=polling"); status != http.StatusServiceUnavailable {
+		t.Fatalf("after the join, a fifth: %d", status)
+	}
+	// Sessions that never join are closed after ConnectTimeout (and the
+	// close grace), which frees their places.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _ := get(t, ts.URL+"/?EIO=4&transport=polling")
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("places of sessions that never joined were not freed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -34,6 +34,7 @@ type session struct {
 	closed    bool
 	sockets   map[string]*Socket // by namespace
 	joined    bool               // a namespace was connected once
+	addr      string             // the client's address (Server.MaxWaiting counts the session under it until it joins)
 
 	wake chan struct{} // a packet was queued, or the transport changes
 	pong chan struct{}
@@ -51,10 +52,10 @@ type outPacket struct {
 	taken bool
 }
 
-func newSession(srv *Server, id string, r *http.Request) *session {
+func newSession(srv *Server, id string, r *http.Request, addr string) *session {
 	req := r.Clone(context.Background())
 	req.Body = http.NoBody
-	return &session{srv: srv, id: id, req: req, sockets: map[string]*Socket{},
+	return &session{srv: srv, id: id, req: req, addr: addr, sockets: map[string]*Socket{},
 		wake: make(chan struct{}, 1), pong: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
@@ -169,7 +170,11 @@ func (s *session) terminate(reason string) {
 	}
 	clear(s.sockets)
 	close(s.done)
+	waiting := !s.joined
 	s.mu.Unlock()
+	if waiting {
+		s.srv.joinedOrGone(s.addr)
+	}
 	for _, op := range queued {
 		if op.done != nil {
 			op.done <- ErrClosed

@@ -172,8 +172,12 @@ func (s *session) connect(p sioPacket) {
 		sock.end("session closed")
 		return
 	}
+	first := !s.joined
 	s.sockets[p.namespace], s.joined = sock, true
 	s.mu.Unlock()
+	if first {
+		s.srv.joinedOrGone(s.addr)
+	}
 	sid, _ := json.Marshal(map[string]string{"sid": sock.id})
 	s.sendSIO(sioPacket{typ: sioConnect, namespace: p.namespace, data: sid})
 	close(sock.ready)
