@@ -1,3 +1,5 @@
+//go:build !linux
+
 package http
 
 import (
@@ -6,7 +8,8 @@ import (
 )
 
 // nbWriter writes to a socket without ever waiting: one write(2) of what
-// the kernel's send buffer has room for. Only the socket's owner uses it.
+// the kernel's send buffer has room for, through the poller's RawConn.
+// Only the socket's owner uses it. (nbwrite_linux.go is the fast version.)
 type nbWriter struct {
 	rc  syscall.RawConn
 	fn  func(fd uintptr) bool // do, bound once so a write allocates nothing
