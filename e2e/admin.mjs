@@ -76,6 +76,56 @@ async function shots(base, opts) {
   await page.waitForTimeout(200);
 }
 
+// Laptop and tablet widths between the phone's stacked cards and a wide desktop.
+const NARROW = [768, 1024];
+
+// fitsAt checks, at each of the NARROW widths, that the page does not scroll
+// sideways, that no table in the view is wider than its container (nor any of
+// its cells than the cell) and that each of the buttons (locators) lies fully
+// inside the viewport and inside its card, without scrolling; with a screenshot
+// (but at the desktop width, which shots() takes).
+async function fitsAt(base, tables, buttons = [], widths = NARROW) {
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: DESKTOP.height });
+    await page.waitForTimeout(300);
+    const bad = await page.evaluate((sel) => {
+      const out = [];
+      const doc = document.documentElement;
+      if (doc.scrollWidth > doc.clientWidth) out.push(`the page is ${doc.scrollWidth} px wide in ${doc.clientWidth} (scrolls sideways)`);
+      const tables = [...document.querySelectorAll(sel)].filter((t) => t.offsetParent);
+      if (!tables.length) out.push(`no table matches ${sel}`);
+      for (const t of tables) {
+        const c = t.parentElement;
+        const name = t.id || `${t.className} in ${c.closest('[data-machine]')?.dataset.machine ?? '?'}`;
+        if (c.scrollWidth > c.clientWidth) out.push(`${name}: its container's content is ${c.scrollWidth} px wide in ${c.clientWidth}`);
+        for (const td of t.querySelectorAll('td')) {
+          if (td.offsetParent && td.scrollWidth > td.clientWidth + 1) out.push(`${name}: the cell "${td.dataset.label || td.className}" holds ${td.scrollWidth} px in ${td.clientWidth}`);
+        }
+      }
+      return out;
+    }, tables);
+    for (const b of buttons) {
+      const name = await b.getAttribute('aria-label');
+      if (!(await b.isVisible())) {
+        bad.push(`the button "${name}" is not shown`);
+        continue;
+      }
+      const box = await b.boundingBox();
+      const card = await b.locator('xpath=ancestor::*[contains(concat(" ", normalize-space(@class), " "), " card ")][1]').boundingBox();
+      const inside = (o, i) => o.x >= i.x - 0.5 && o.y >= i.y - 0.5 && o.x + o.width <= i.x + i.width + 0.5 && o.y + o.height <= i.y + i.height + 0.5;
+      const r = (o) => `x ${Math.round(o.x)}–${Math.round(o.x + o.width)}, y ${Math.round(o.y)}–${Math.round(o.y + o.height)}`;
+      if (!inside(box, { x: 0, y: 0, width, height: DESKTOP.height })) bad.push(`the button "${name}" (${r(box)}) is not fully inside the ${width}×${DESKTOP.height} viewport`);
+      if (!inside(box, card)) bad.push(`the button "${name}" (${r(box)}) is not fully inside its card (${r(card)})`);
+    }
+    const scrolled = await page.evaluate(() => window.scrollX + Math.max(0, ...[...document.querySelectorAll('.card')].map((c) => c.scrollLeft)));
+    if (scrolled !== 0) bad.push(`the page or a card is scrolled sideways (${scrolled} px)`);
+    check(bad.length === 0, `${base} at ${width} px:\n  ${bad.join('\n  ')}`);
+    if (width !== DESKTOP.width) await shot(`${base}-${width}x${DESKTOP.height}.png`, { full: false });
+  }
+  await page.setViewportSize(DESKTOP);
+  await page.waitForTimeout(200);
+}
+
 async function waitFor(msg, fn, arg, timeout = STEP_TIMEOUT) {
   try {
     const handle = await page.waitForFunction(fn, arg, { timeout, polling: 50 });
@@ -183,6 +233,8 @@ async function main() {
     return el && el.textContent !== old;
   }, await page.locator('.machine[data-machine="1"] .m-contact time').textContent(), 8000).catch(() => log('(last contact text unchanged; the machine may be silent)'));
   await shots('admin-machines');
+  await fitsAt('admin-machines', '.stock-table');
+  log('machines: the stock tables fit at 768 and 1024 px');
 
   // 3. The unknown operation: listed, in the fair's time zone, settled with Complete.
   await page.getByRole('link', { name: /Operações/ }).click();
@@ -210,6 +262,12 @@ async function main() {
   const refund = await row.getByRole('button', { name: `Estornar a operação ${UNKNOWN_OP}` }).boundingBox();
   check(refund.x + refund.width <= card.x + card.width, `at ${DESKTOP.width} px the Refund button (right edge ${refund.x + refund.width}) overflows the card (${card.x + card.width})`);
   await shots('admin-unknown');
+  // On laptops and tablets too, both actions are in view and the table fits its card.
+  await fitsAt('admin-unknown', '#ops-table', [
+    row.getByRole('button', { name: `Concluir a operação ${UNKNOWN_OP}` }),
+    row.getByRole('button', { name: `Estornar a operação ${UNKNOWN_OP}` }),
+  ], [...NARROW, DESKTOP.width]);
+  log('operations: Complete and Refund in view, the table within its card, at 768 and 1024 px');
 
   // Cancel first (Escape), then confirm.
   await row.getByRole('button', { name: `Concluir a operação ${UNKNOWN_OP}` }).click();
@@ -329,6 +387,7 @@ async function main() {
   check(await cell.getAttribute('data-label') === 'Machine', `the machine cell is labelled "${await cell.getAttribute('data-label')}" in English`);
   check((await cell.textContent()).replace(/\s+/g, ' ').trim() === `${MACHINE_NAME} slot ${MACHINE_SLOT}`, `the completed operation shows machine "${await cell.textContent()}"`);
   await shots('admin-completed-en');
+  await fitsAt('admin-completed-en', '#ops-table');
   log(`English: completed #${UNKNOWN_OP} at ${MACHINE_NAME}, slot ${MACHINE_SLOT}`);
 
   check(problems.length === 0, `the page reported problems:\n  ${problems.join('\n  ')}`);

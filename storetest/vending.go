@@ -109,7 +109,7 @@ func testVendingBestCase(t *testing.T, open Open) {
 		t.Fatalf("debit command %+v", cmd)
 	}
 	at(t, "the debit's operation", cmd.Op, f.vending, 3) // its live event names the machine too
-	f.balances(t, 15, 20) // the price is held
+	f.balances(t, 15, 20)                                // the price is held
 	if b, _ := f.s.Bank(f.ctx); b.Held != 0 {
 		t.Fatalf("bank held %d", b.Held)
 	}

@@ -1367,10 +1367,10 @@
         td(t('col.op'), null, h('span', null, h('span', { class: 'mono strong', text: `#${o.operation}` }), ' ', h('span', { class: 'muted small', text: t(`opkind.${o.kind}`) }))),
         td(t('col.when'), null, timeEl(o.timestamp)),
         td(t('col.who'), { class: 'cell-main' }, h('strong', { text: who || '—' })),
-        td(t('col.product'), null, o.product || h('span', { class: 'muted', text: '—' })),
+        td(t('col.product'), { class: 'op-product-cell' }, o.product || h('span', { class: 'muted', text: '—' })),
         machineCell(o),
         td(t('col.value'), { class: 'num' }, h('strong', { text: money(o.value) })),
-        td(t('col.status'), null, statusBadge(o.status), o.reason && !unknown ? h('span', { class: 'op-reason', text: reasonText(o.reason) }) : null),
+        td(t('col.status'), { class: 'op-status-cell' }, statusBadge(o.status), o.reason && !unknown ? h('span', { class: 'op-reason', text: reasonText(o.reason) }) : null),
         td('', { class: 'actions' }, unknown ? h('div', { class: 'btn-pair' },
           h('button', { type: 'button', class: 'btn small primary', 'aria-label': t('ops.complete.aria', { id: o.operation }), title: t('ops.complete'), onclick: () => settle(o, 'complete') }, icon('check'), h('span', { class: 'btn-text', text: t('ops.complete') })),
           h('button', { type: 'button', class: 'btn small', 'aria-label': t('ops.refund.aria', { id: o.operation }), title: t('ops.refund'), onclick: () => settle(o, 'refund') }, icon('refresh'), h('span', { class: 'btn-text', text: t('ops.refund') })))
