@@ -32,13 +32,7 @@ func TestLockOrder(t *testing.T) {
 	if err := db.SetStock(ctx, 0, coinop.Stock{MachineID: m.ID, Slot: 1, ProductID: chips.ID, Quantity: 5}); err != nil {
 		t.Fatal(err)
 	}
-	ana, _, err := db.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: "ana", Name: "Ana"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: ana.ID, Value: 20}); err != nil {
-		t.Fatal(err)
-	}
+	ana := newPerson(t, db, "ana", 20)
 	cmd, err := db.Debit(ctx, coinop.DebitRequest{PersonID: ana.ID, ProductID: chips.ID, MachineID: m.ID, Code: 42,
 		CodeTimeout: time.Minute, CoinTimeout: time.Minute})
 	if err != nil {

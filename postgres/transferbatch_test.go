@@ -22,18 +22,7 @@ import (
 func TestTransferBatch(t *testing.T) {
 	db, dbURL := openNamed(t, "coinop_batch_test")
 	ctx := context.Background()
-	person := func(sub string, funds int64) *coinop.Person {
-		p, _, err := db.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: sub, Name: sub}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if funds > 0 {
-			if _, err := db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: p.ID, Value: funds}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return p
-	}
+	person := func(sub string, funds int64) *coinop.Person { return newPerson(t, db, sub, funds) }
 	blocked, sink := person("blocked", 100), person("sink", 0)
 	payers := make([]*coinop.Person, 9)
 	for i := range payers {
@@ -176,4 +165,20 @@ func openNamed(t *testing.T, app string) (*postgres.DB, string) {
 		t.Fatal(err)
 	}
 	return db, u.String()
+}
+
+// newPerson logs in a person named sub and credits funds to them.
+func newPerson(t *testing.T, db *postgres.DB, sub string, funds int64) *coinop.Person {
+	t.Helper()
+	ctx := context.Background()
+	p, _, err := db.Login(ctx, &coinop.Identity{Issuer: "https://issuer.test", Subject: sub, Name: sub}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if funds > 0 {
+		if _, err := db.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: p.ID, Value: funds}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
 }
