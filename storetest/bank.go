@@ -115,27 +115,47 @@ func testCredit(t *testing.T, open Open) {
 	req := func(product, value int64, client string, window time.Duration) coinop.CreditRequest {
 		return coinop.CreditRequest{PersonID: p.ID, ProductID: product, ClientID: client, Value: value, Limit: 1000, Window: window}
 	}
-	_, err := s.Credit(ctx, req(game.ID, 0, "game-client", 0))
-	wantCode(t, "value 0", err, coinop.EVALUE)
-	_, err = s.Credit(ctx, req(game.ID, 1001, "game-client", 0))
-	wantCode(t, "over the limit", err, coinop.EFORBIDDEN)
-	_, err = s.Credit(ctx, req(999, 10, "game-client", 0))
-	wantCode(t, "unknown product", err, coinop.EFORBIDDEN)
-	_, err = s.Credit(ctx, req(food.ID, 10, "game-client", 0))
-	wantCode(t, "not a game", err, coinop.EFORBIDDEN)
-	_, err = s.Credit(ctx, req(game.ID, 10, "other-client", 0))
-	wantCode(t, "another game's client", err, coinop.EFORBIDDEN)
+	// A store may take a shorter path without an Idempotency-Key (a stored
+	// procedure on PostgreSQL): both paths refuse alike.
+	both := func(what string, r coinop.CreditRequest, code, msg string) error {
+		t.Helper()
+		var first error
+		for i, idem := range []coinop.Idempotency{{}, {Key: "refused " + what, Hash: []byte{1}}} {
+			r.Idem = idem
+			_, err := s.Credit(ctx, r)
+			wantCode(t, what, err, code)
+			if msg != "" && coinop.ErrorMessage(err) != msg {
+				t.Errorf("%s (path %d): message %q, want %q", what, i, coinop.ErrorMessage(err), msg)
+			}
+			if i == 0 {
+				first = err
+			}
+		}
+		return first
+	}
+	both("value 0", req(game.ID, 0, "game-client", 0), coinop.EVALUE, "value must be a natural number")
+	both("over the limit", req(game.ID, 1001, "game-client", 0), coinop.EFORBIDDEN, "value above the limit of 1000")
+	both("unknown product", req(999, 10, "game-client", 0), coinop.EFORBIDDEN, "this client may not pay out for product 999")
+	both("not a game", req(food.ID, 10, "game-client", 0), coinop.EFORBIDDEN, fmt.Sprintf("this client may not pay out for product %d", food.ID))
+	both("another game's client", req(game.ID, 10, "other-client", 0), coinop.EFORBIDDEN, fmt.Sprintf("this client may not pay out for product %d", game.ID))
+	nobody := req(game.ID, 10, "game-client", 0)
+	nobody.PersonID = 99999
+	both("to nobody", nobody, coinop.ENOTFOUND, "no person with id 99999")
 
 	op, err := s.Credit(ctx, req(game.ID, 100, "game-client", 5*time.Minute))
-	if err != nil || op.ID == 0 || op.Value != 100 || op.Kind != coinop.OpCredit {
+	if err != nil || op.ID == 0 || op.Value != 100 || op.Kind != coinop.OpCredit || op.Status != coinop.StatusCompleted || op.CreatedAt.IsZero() {
 		t.Fatalf("credit = %+v, %v", op, err)
 	}
 	if op.FromName != "Banco Central" || op.ToName != p.Name || op.ProductName != game.Name ||
 		op.After == nil || op.After.To != 100 || op.After.From != 1000000-100 {
 		t.Fatalf("credit returned names %q %q %q, balances after %+v", op.FromName, op.ToName, op.ProductName, op.After)
 	}
-	_, err = s.Credit(ctx, req(game.ID, 100, "game-client", 5*time.Minute))
-	wantCode(t, "second credit in the window", err, coinop.ERATELIMIT)
+	if ops, err := s.Statement(ctx, coinop.StatementQuery{PersonID: p.ID, Limit: 1}); err != nil || len(ops) != 1 ||
+		ops[0].ID != op.ID || !ops[0].CreatedAt.Equal(op.CreatedAt) || ops[0].ProductID != game.ID || ops[0].FromID != coinop.BankID {
+		t.Fatalf("statement %+v, %v; the credit returned %+v", ops, err, op)
+	}
+	err = both("second credit in the window", req(game.ID, 100, "game-client", 5*time.Minute), coinop.ERATELIMIT,
+		"a credit from this game was made less than 5m0s ago; try again later")
 	if e := err.(*coinop.Error); e.RetryAfter <= 4*time.Minute || e.RetryAfter > 5*time.Minute {
 		t.Fatalf("Retry-After %v", e.RetryAfter)
 	}
@@ -156,8 +176,10 @@ func testCredit(t *testing.T, open Open) {
 	rich := login(t, s, "rich")
 	bank, _ := s.Bank(ctx)
 	fund(t, s, rich, bank.Balance-10)
-	_, err = s.Credit(ctx, req(game.ID, 11, "game-client", 0))
-	wantCode(t, "bank without funds", err, coinop.EBANKFUNDS)
+	both("bank without funds", req(game.ID, 11, "game-client", 0), coinop.EBANKFUNDS, "the bank cannot pay 11 now")
+	if b, _ := s.Balance(ctx, p.ID); b != 150 {
+		t.Fatalf("balance %d after the bank could not pay, want 150", b)
+	}
 	if _, err := s.AdminCredit(ctx, coinop.AdminCreditRequest{ToID: coinop.BankID, Value: 500, Reason: "more money"}); err != nil {
 		t.Fatal(err)
 	}

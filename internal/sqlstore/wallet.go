@@ -9,48 +9,6 @@ import (
 	"github.com/coinop/coinop"
 )
 
-// Credit implements coinop.WalletService: a game pays a person, in the
-// order of checks the document gives.
-func (s *Store) Credit(ctx context.Context, r coinop.CreditRequest) (op *coinop.Operation, err error) {
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		op, err = s.replay(ctx, tx, r.PersonID, r.Idem, func() (*coinop.Operation, error) { return s.credit(ctx, tx, r) })
-		return err
-	})
-	return op, err
-}
-
-func (s *Store) credit(ctx context.Context, tx *sql.Tx, r coinop.CreditRequest) (*coinop.Operation, error) {
-	if r.Value < 1 {
-		return nil, coinop.Errorf(coinop.EVALUE, "value must be a natural number")
-	}
-	p, err := s.product(ctx, tx, r.ProductID)
-	if err != nil && coinop.ErrorCode(err) != coinop.ENOTFOUND {
-		return nil, err
-	}
-	limit := r.Limit
-	if p != nil && p.PayoutLimit > 0 {
-		limit = p.PayoutLimit
-	}
-	if r.Value > limit {
-		return nil, coinop.Errorf(coinop.EFORBIDDEN, "value above the limit of %d", limit)
-	}
-	if p == nil || p.Type != coinop.TypeGames || !slices.Contains(p.ClientIDs, r.ClientID) {
-		return nil, coinop.Errorf(coinop.EFORBIDDEN, "this client may not pay out for product %d", r.ProductID)
-	}
-	// The bank's row is everybody's: it is touched last (in move), so that
-	// its lock is held only for the commit.
-	if err := s.lockPeople(ctx, tx, r.PersonID); err != nil {
-		return nil, err
-	}
-	if err := s.window(ctx, tx, r.Window, "a credit from this game", `SELECT MAX(created_at) FROM operations
-		WHERE kind = 'credit' AND to_id = $1 AND product_id = $2 AND created_at > $3`, r.PersonID, r.ProductID); err != nil {
-		return nil, err
-	}
-	op := &coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.PersonID, ProductID: r.ProductID,
-		ProductName: p.Name, Value: r.Value, Status: coinop.StatusCompleted}
-	return op, s.move(ctx, tx, op, 0)
-}
-
 // Transfer implements coinop.WalletService, in the document's order of checks.
 func (s *Store) Transfer(ctx context.Context, r coinop.TransferRequest) (op *coinop.Operation, err error) {
 	if s.d.Call != nil && r.Idem.Key == "" {
@@ -111,6 +69,14 @@ func errTransferPeer() error {
 	return coinop.Errorf(coinop.EFORBIDDEN, "a transfer needs a positive value and another person")
 }
 
+func errNoPerson(id int64) error {
+	return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", id)
+}
+
+func errBankFunds(value int64) error {
+	return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", value)
+}
+
 func errNoRecipient(id int64) error {
 	return coinop.Errorf(coinop.EFORBIDDEN, "no person with id %d", id)
 }
@@ -155,7 +121,7 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, op *coinop.Operation, acto
 	err := s.row(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = $2 RETURNING name, balance`,
 		op.Value, op.ToID).Scan(&op.ToName, &op.After.To)
 	if isNoRows(err) {
-		return coinop.Errorf(coinop.ENOTFOUND, "no person with id %d", op.ToID)
+		return errNoPerson(op.ToID)
 	}
 	if err != nil {
 		return err
@@ -176,7 +142,7 @@ func (s *Store) take(ctx context.Context, tx *sql.Tx, op *coinop.Operation) erro
 		op.Value, op.FromID).Scan(&op.FromName, &op.After.From)
 	if isNoRows(err) {
 		if op.FromID == coinop.BankID {
-			return coinop.Errorf(coinop.EBANKFUNDS, "the bank cannot pay %d now", op.Value)
+			return errBankFunds(op.Value)
 		}
 		return coinop.Errorf(coinop.EFUNDS, "insufficient funds")
 	}
