@@ -3,9 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/coinop/coinop"
 )
@@ -15,11 +15,15 @@ const creditWindow = "a credit from this game"
 
 // Credit implements coinop.WalletService: a game pays a person, in the
 // order of checks the document gives. Without an Idempotency-Key, on a
-// database with coinop's stored procedures (Dialect.Call), the locked part
-// is one call of coinop_credit.
+// database with coinop's stored procedures (Dialect.Call), the part that
+// needs locks runs in a batch (batch.go).
 func (s *Store) Credit(ctx context.Context, r coinop.CreditRequest) (op *coinop.Operation, err error) {
 	if s.d.Call != nil && r.Idem.Key == "" {
-		return s.creditCall(ctx, r)
+		p, err := s.creditProduct(ctx, s.read, r)
+		if err != nil {
+			return nil, err
+		}
+		return s.credits.do(s, &queued{ctx: ctx, credit: r, product: p})
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		op, err = s.replay(ctx, tx, r.PersonID, r.Idem, func() (*coinop.Operation, error) { return s.credit(ctx, tx, r) })
@@ -71,43 +75,37 @@ func (s *Store) creditProduct(ctx context.Context, db queryer, r coinop.CreditRe
 	return p, nil
 }
 
-// creditCall is credit with its locked part as one call of the database's
-// procedure coinop_credit (PostgreSQL's migrations define it, check for
-// check the same as credit): a transaction of its own, one round trip.
-func (s *Store) creditCall(ctx context.Context, r coinop.CreditRequest) (*coinop.Operation, error) {
-	p, err := s.creditProduct(ctx, s.read, r)
-	if err != nil {
-		return nil, err
-	}
+// creditBatch runs batch as one call of coinop_credits (batch.go): the
+// locked part of credit, for each credit whose lock-free checks passed.
+func creditBatch(s *Store, batch []*queued) error {
 	now := fromMS(ms(s.Now()))
-	var start sql.NullInt64
-	if r.Window > 0 {
-		start = sql.NullInt64{Int64: ms(now.Add(-r.Window)), Valid: true}
+	to := make([]int64, len(batch))
+	product := make([]int64, len(batch))
+	value := make([]int64, len(batch))
+	start := make([]*int64, len(batch))
+	for i, q := range batch {
+		r := q.credit
+		to[i], product[i], value[i], start[i] = r.PersonID, r.ProductID, r.Value, windowStart(now, r.Window)
 	}
-	var code int
-	var detail, id, fromBalance, toBalance sql.NullInt64
-	var fromName, toName sql.NullString
-	err = s.d.Call(ctx, func(rows *sql.Rows) error {
-		if !rows.Next() {
-			return errors.Join(rows.Err(), errors.New("coinop_credit: no outcome"))
-		}
-		return rows.Scan(&code, &detail, &id, &fromName, &fromBalance, &toName, &toBalance)
-	}, `SELECT code, detail, op_id, from_name, from_balance, to_name, to_balance FROM coinop_credit($1, $2, $3, $4, $5)`,
-		r.PersonID, r.ProductID, r.Value, start, ms(now))
-	if err != nil {
-		return nil, err
-	}
-	switch code {
+	return s.callBatch(batch, func(q *queued, o *outcome) {
+		q.op, q.err = creditOutcome(q.credit, q.product, now, o)
+	}, `SELECT i, code, detail, op_id, from_name, from_balance, to_name, to_balance
+		FROM coinop_credits($1, $2, $3, $4, $5)`, to, product, value, start, ms(now))
+}
+
+// creditOutcome turns coinop_credits' outcome into the operation made or
+// the refusal, the same as credit's.
+func creditOutcome(r coinop.CreditRequest, p *coinop.Product, now time.Time, o *outcome) (*coinop.Operation, error) {
+	switch o.code {
 	case 0:
-		return &coinop.Operation{ID: id.Int64, Kind: coinop.OpCredit, FromID: coinop.BankID, FromName: fromName.String,
-			ToID: r.PersonID, ToName: toName.String, ProductID: r.ProductID, ProductName: p.Name, Value: r.Value,
-			Status: coinop.StatusCompleted, CreatedAt: now, After: &coinop.Balances{From: fromBalance.Int64, To: toBalance.Int64}}, nil
+		return o.done(&coinop.Operation{Kind: coinop.OpCredit, FromID: coinop.BankID, ToID: r.PersonID,
+			ProductID: r.ProductID, ProductName: p.Name, Value: r.Value, Status: coinop.StatusCompleted, CreatedAt: now}), nil
 	case 3:
 		return nil, errNoPerson(r.PersonID)
 	case 4:
-		return nil, windowError(r.Window, creditWindow, detail.Int64, now)
+		return nil, windowError(r.Window, creditWindow, o.detail.Int64, now)
 	case 5:
 		return nil, errBankFunds(r.Value)
 	}
-	return nil, fmt.Errorf("coinop_credit: unknown outcome %d", code)
+	return nil, fmt.Errorf("coinop_credits: unknown outcome %d", o.code)
 }

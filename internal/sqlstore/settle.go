@@ -64,7 +64,6 @@ func (s *Store) settle(ctx context.Context, tx *sql.Tx, o *opRow, to coinop.OpSt
 	switch to {
 	case coinop.StatusCompleted:
 		add(`UPDATE people SET held = held - $1 WHERE id = $2`, o.value, o.from)
-		add(`UPDATE people SET balance = balance + $1 WHERE id = 1`, o.value)
 		if !o.released.Valid { // an arcade's coin; a vending item left the stock at its release
 			add(`UPDATE stock SET quantity = quantity - 1 WHERE machine_id = $1 AND slot = $2 AND quantity > 0`, o.machine, o.slot)
 		}
@@ -85,6 +84,13 @@ func (s *Store) settle(ctx context.Context, tx *sql.Tx, o *opRow, to coinop.OpSt
 	op, err := s.operation(ctx, tx, o.id)
 	if err != nil {
 		return nil, err
+	}
+	if to == coinop.StatusCompleted {
+		// The bank's row, which every credit and sale takes, last: its
+		// lock is then held only for the commit.
+		if _, err := s.exec(ctx, tx, `UPDATE people SET balance = balance + $1 WHERE id = 1`, o.value); err != nil {
+			return nil, err
+		}
 	}
 	// A vending machine still showing the code must leave that screen.
 	cancel := to == coinop.StatusVoided && o.code.Valid && !o.released.Valid

@@ -37,8 +37,9 @@ type Dialect struct {
 	// it runs it again (scan then sees the new rows). It returns once the
 	// transaction has committed. Setting it also says that the database has
 	// coinop's stored procedures (PostgreSQL's migrations define them), with
-	// which transfers that arrive together take one round trip and one
-	// commit instead of one round trip per statement each.
+	// which transfers, and games' credits, that arrive together take one
+	// round trip and one commit instead of one round trip per statement each
+	// (batch.go).
 	Call func(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error
 	// RolledBack (with Call) reports whether err is the database's refusal
 	// of a statement, after which nothing of its transaction remains; any
@@ -61,7 +62,7 @@ type Store struct {
 
 	queries sync.Map // query text → dialect's text
 
-	transfers transferBatcher // with Dialect.Call
+	transfers, credits batcher // with Dialect.Call (batch.go)
 
 	readStmts sync.Map     // dialect's text → *sql.Stmt on read (PrepareReads)
 	nReads    atomic.Int32 // statements in readStmts, at most maxReadStmts
@@ -73,7 +74,8 @@ const maxReadStmts = 256
 
 // New returns a Store reading from read and writing through write.
 func New(read *sql.DB, write WriteFunc, d Dialect) *Store {
-	return &Store{read: read, write: write, d: d, Now: time.Now}
+	return &Store{read: read, write: write, d: d, Now: time.Now,
+		transfers: batcher{call: transferBatch}, credits: batcher{call: creditBatch}}
 }
 
 var (

@@ -12,7 +12,7 @@ import (
 // Transfer implements coinop.WalletService, in the document's order of checks.
 func (s *Store) Transfer(ctx context.Context, r coinop.TransferRequest) (op *coinop.Operation, err error) {
 	if s.d.Call != nil && r.Idem.Key == "" {
-		return s.transfers.do(ctx, s, r)
+		return s.transfers.do(s, &queued{ctx: ctx, transfer: r})
 	}
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		op, err = s.replay(ctx, tx, r.FromID, r.Idem, func() (*coinop.Operation, error) { return s.transfer(ctx, tx, r) })
