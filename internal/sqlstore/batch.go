@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/coinop/coinop"
 )
@@ -128,9 +129,24 @@ type outcome struct {
 	fromName, toName           sql.NullString
 }
 
-// callBatch calls the batch procedure query with args and hands each
-// write's outcome to set; every write must get exactly one.
-func (s *Store) callBatch(batch []*queued, set func(q *queued, o *outcome), query string, args ...any) error {
+// callBatch runs batch as one call of the batch procedure fn, which takes
+// for each write two ids and a value (args gives them) and the start of its
+// window (nil: none), then the time now, and answers each write's outcome,
+// which set turns into the write's operation or refusal. Every write must
+// get exactly one outcome.
+func (s *Store) callBatch(batch []*queued, fn string, args func(q *queued) (a, b, value int64, window time.Duration),
+	set func(q *queued, now time.Time, o *outcome)) error {
+	now := fromMS(ms(s.Now()))
+	as, bs, values := make([]int64, len(batch)), make([]int64, len(batch)), make([]int64, len(batch))
+	starts := make([]*int64, len(batch))
+	for i, q := range batch {
+		var window time.Duration
+		as[i], bs[i], values[i], window = args(q)
+		if window > 0 {
+			start := ms(now.Add(-window))
+			starts[i] = &start
+		}
+	}
 	return s.d.Call(context.Background(), func(rows *sql.Rows) error {
 		seen := 0
 		for rows.Next() {
@@ -139,19 +155,20 @@ func (s *Store) callBatch(batch []*queued, set func(q *queued, o *outcome), quer
 				return err
 			}
 			if o.i < 1 || o.i > len(batch) {
-				return fmt.Errorf("%s: an outcome for write %d of %d", query, o.i, len(batch))
+				return fmt.Errorf("%s: an outcome for write %d of %d", fn, o.i, len(batch))
 			}
-			set(batch[o.i-1], &o)
+			set(batch[o.i-1], now, &o)
 			seen++
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		if seen != len(batch) {
-			return fmt.Errorf("%s: %d outcomes for %d writes", query, seen, len(batch))
+			return fmt.Errorf("%s: %d outcomes for %d writes", fn, seen, len(batch))
 		}
 		return nil
-	}, query, args...)
+	}, `SELECT i, code, detail, op_id, from_name, from_balance, to_name, to_balance FROM `+fn+`($1, $2, $3, $4, $5)`,
+		as, bs, values, starts, ms(now))
 }
 
 // done fills op, made by a write whose outcome is o, with what o tells.
@@ -161,16 +178,15 @@ func (o *outcome) done(op *coinop.Operation) *coinop.Operation {
 	return op
 }
 
-// QueuedTransfers is how many transfers wait for a batch to start.
-func (s *Store) QueuedTransfers() int {
-	s.transfers.mu.Lock()
-	defer s.transfers.mu.Unlock()
-	return len(s.transfers.queue)
+// waiting is how many writes wait for a batch to start.
+func (b *batcher) waiting() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue)
 }
 
+// QueuedTransfers is how many transfers wait for a batch to start.
+func (s *Store) QueuedTransfers() int { return s.transfers.waiting() }
+
 // QueuedCredits is how many games' credits wait for a batch to start.
-func (s *Store) QueuedCredits() int {
-	s.credits.mu.Lock()
-	defer s.credits.mu.Unlock()
-	return len(s.credits.queue)
-}
+func (s *Store) QueuedCredits() int { return s.credits.waiting() }

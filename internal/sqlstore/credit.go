@@ -78,19 +78,11 @@ func (s *Store) creditProduct(ctx context.Context, db queryer, r coinop.CreditRe
 // creditBatch runs batch as one call of coinop_credits (batch.go): the
 // locked part of credit, for each credit whose lock-free checks passed.
 func creditBatch(s *Store, batch []*queued) error {
-	now := fromMS(ms(s.Now()))
-	to := make([]int64, len(batch))
-	product := make([]int64, len(batch))
-	value := make([]int64, len(batch))
-	start := make([]*int64, len(batch))
-	for i, q := range batch {
-		r := q.credit
-		to[i], product[i], value[i], start[i] = r.PersonID, r.ProductID, r.Value, windowStart(now, r.Window)
-	}
-	return s.callBatch(batch, func(q *queued, o *outcome) {
+	return s.callBatch(batch, "coinop_credits", func(q *queued) (int64, int64, int64, time.Duration) {
+		return q.credit.PersonID, q.credit.ProductID, q.credit.Value, q.credit.Window
+	}, func(q *queued, now time.Time, o *outcome) {
 		q.op, q.err = creditOutcome(q.credit, q.product, now, o)
-	}, `SELECT i, code, detail, op_id, from_name, from_balance, to_name, to_balance
-		FROM coinop_credits($1, $2, $3, $4, $5)`, to, product, value, start, ms(now))
+	})
 }
 
 // creditOutcome turns coinop_credits' outcome into the operation made or

@@ -14,7 +14,7 @@ func (s *Store) ConfirmMFA(ctx context.Context, r coinop.MFARequest) (cmd *coino
 	wrong := false
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cmd, voided, wrong = nil, nil, false
-		o, err := s.loadOp(ctx, tx, r.OperationID)
+		o, err := s.lockOp(ctx, tx, r.OperationID)
 		if coinop.ErrorCode(err) == coinop.ENOTFOUND || (err == nil && o.from != r.PersonID) {
 			return coinop.Errorf(coinop.EFORBIDDEN, "no operation %d of yours", r.OperationID)
 		} else if err != nil {

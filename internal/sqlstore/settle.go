@@ -17,24 +17,26 @@ type opRow struct {
 	releasing                 sql.NullInt64 // the machine reported releasing the item
 }
 
-// loadOp loads and locks a debit operation. Writers lock rows in one order,
-// so that they cannot deadlock: a machine, then its operation, then people
-// in id order, the bank last. So the operation's machine is locked first
-// (an operation's machine never changes; a caller that holds it already
-// takes its own lock again at no cost).
-func (s *Store) loadOp(ctx context.Context, tx *sql.Tx, id int64) (*opRow, error) {
+// lockOp loads and locks a debit operation for a caller that does not hold
+// its machine. Writers lock rows in one order, so that they cannot
+// deadlock: a machine, then its operation, then people in id order, the
+// bank last. So the operation's machine is locked first (an operation's
+// machine never changes), in one statement.
+func (s *Store) lockOp(ctx context.Context, tx *sql.Tx, id int64) (*opRow, error) {
 	if s.d.ForUpdate != "" {
-		var m sql.NullInt64
-		err := s.row(ctx, tx, `SELECT machine_id FROM operations WHERE id = $1`, id).Scan(&m)
+		var m int64
+		err := s.row(ctx, tx, `SELECT m.id FROM machines m JOIN operations o ON o.machine_id = m.id
+			WHERE o.id = $1`+s.d.ForUpdate+` OF m`, id).Scan(&m)
 		if err != nil && !isNoRows(err) {
 			return nil, err
 		}
-		if m.Valid {
-			if err := s.row(ctx, tx, `SELECT id FROM machines WHERE id = $1`+s.d.ForUpdate, m.Int64).Scan(&m); err != nil {
-				return nil, err
-			}
-		}
 	}
+	return s.loadOp(ctx, tx, id)
+}
+
+// loadOp loads and locks a debit operation whose machine the caller holds
+// (lockOp otherwise).
+func (s *Store) loadOp(ctx context.Context, tx *sql.Tx, id int64) (*opRow, error) {
 	var o opRow
 	var kind string
 	err := s.row(ctx, tx, `SELECT id, COALESCE(from_id, 0), value, attempts, machine_id, slot, code, product_id, status, expires_at, released_at, releasing_at, kind
@@ -101,7 +103,7 @@ func (s *Store) settle(ctx context.Context, tx *sql.Tx, o *opRow, to coinop.OpSt
 func (s *Store) Void(ctx context.Context, opID int64, reason string) (st *coinop.Settled, err error) {
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		st = nil
-		o, err := s.loadOp(ctx, tx, opID)
+		o, err := s.lockOp(ctx, tx, opID)
 		if err != nil || o.status != coinop.StatusPending || o.released.Valid {
 			return err
 		}
@@ -144,7 +146,7 @@ func (s *Store) Expire(ctx context.Context) (out []*coinop.Settled, err error) {
 }
 
 func (s *Store) expire(ctx context.Context, tx *sql.Tx, id int64) (*coinop.Settled, error) {
-	o, err := s.loadOp(ctx, tx, id)
+	o, err := s.lockOp(ctx, tx, id)
 	if err != nil || o.status != coinop.StatusPending || !o.expires.Valid || o.expires.Int64 >= ms(s.Now()) {
 		return nil, err
 	}
@@ -160,7 +162,7 @@ func (s *Store) expire(ctx context.Context, tx *sql.Tx, id int64) (*coinop.Settl
 // Settle implements coinop.VendingService.
 func (s *Store) Settle(ctx context.Context, actorID, opID int64, complete bool) (st *coinop.Settled, err error) {
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		o, err := s.loadOp(ctx, tx, opID)
+		o, err := s.lockOp(ctx, tx, opID)
 		if err != nil {
 			return err
 		}
